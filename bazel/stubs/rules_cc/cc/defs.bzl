@@ -1,0 +1,12 @@
+"""Offline stand-in for rules_cc: forwards its public symbols to Bazel 4's native rules.
+
+@bazel_tools loads these names from @rules_cc, so every one it asks for must exist.
+"""
+cc_binary = native.cc_binary
+cc_import = native.cc_import
+cc_library = native.cc_library
+cc_proto_library = native.cc_proto_library
+cc_test = native.cc_test
+cc_toolchain = native.cc_toolchain
+cc_toolchain_suite = native.cc_toolchain_suite
+objc_library = native.objc_library

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages firehose needs to build, test and demo.
+# Idempotent: when every package is present it prints nothing and exits 0.
+set -euo pipefail
+
+PACKAGES=(
+  # Build
+  bazel-bootstrap pkg-config g++ clang libclang-rt-14-dev
+  protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libgrpc-dev
+  libabsl-dev libyaml-cpp-dev prometheus-cpp-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # Data path
+  dpdk dpdk-dev libdpdk-dev libpcap-dev libnuma-dev
+  # Tests and demo
+  python3-grpcio python3-protobuf prometheus iproute2 procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "bootstrap: installing ${missing[*]}" >&2
+SUDO=""
+[[ $(id -u) -ne 0 ]] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
