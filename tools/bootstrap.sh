@@ -7,7 +7,7 @@ PACKAGES=(
   # Build
   bazel-bootstrap pkg-config g++ clang libclang-rt-14-dev
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libgrpc-dev
-  libabsl-dev libyaml-cpp-dev prometheus-cpp-dev libspdlog-dev libfmt-dev
+  libabsl-dev libyaml-cpp-dev libcli11-dev prometheus-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # Data path
   dpdk dpdk-dev libdpdk-dev libpcap-dev libnuma-dev
