@@ -1,0 +1,63 @@
+// The worker-side batching stage and its builder pool; see the header.
+#include "node/batch/batcher.h"
+
+namespace firehose::batch {
+
+Batcher::Batcher(uint16_t queue_id, const BatchLimits& limits, uint32_t pool_size,
+                 int64_t max_delay_nanos)
+    : queue_id_(queue_id),
+      pool_size_(pool_size),
+      max_delay_nanos_(max_delay_nanos),
+      full_(pool_size),
+      free_(pool_size) {
+  pool_.reserve(pool_size);
+  for (uint32_t i = 0; i < pool_size; ++i) {
+    pool_.push_back(std::make_unique<BatchBuilder>(limits));
+    pool_.back()->set_queue_id(queue_id);
+  }
+  current_ = pool_[0].get();
+  // The constructor runs before either side starts, so it may act as the exporter.
+  for (uint32_t i = 1; i < pool_size; ++i) free_.TryPush(pool_[i].get());
+}
+
+void Batcher::AddStatsd(const decode::StatsdRecord& record, const PacketMeta& meta) {
+  AddResult result = current_->AddStatsd(record, meta);
+  if (result == AddResult::kFull) {
+    if (current_->at_record_limit()) {
+      counters_.flushes_on_records.Increment();
+    } else {
+      counters_.flushes_on_bytes.Increment();
+    }
+    Flush();
+    result = current_->AddStatsd(record, meta);
+  }
+  if (result == AddResult::kAdded) {
+    counters_.records_added.Increment();
+  } else {
+    // kTooLarge, or kFull on an empty builder, which only limits too small to hold one
+    // record can cause: either way the record cannot be batched.
+    counters_.record_too_large.Increment();
+  }
+}
+
+void Batcher::Flush() {
+  BatchBuilder* next = free_.TryPop();
+  if (next == nullptr) {
+    counters_.handoff_full_batches.Increment();
+    counters_.handoff_full_records.Add(current_->record_count());
+    current_->Clear();
+    return;
+  }
+  counters_.batches_handed_off.Increment();
+  counters_.records_handed_off.Add(current_->record_count());
+  // Cannot fail: the pool never holds more builders than the ring's capacity.
+  full_.TryPush(current_);
+  current_ = next;
+}
+
+void Batcher::Release(BatchBuilder* builder) {
+  builder->Clear();
+  free_.TryPush(builder);
+}
+
+}  // namespace firehose::batch

@@ -1,0 +1,90 @@
+// Tests the batcher's flush causes, its hand-off to the export side, and that a stalled
+// exporter makes it drop and count batches instead of blocking.
+#include "node/batch/batcher.h"
+
+#include "gtest/gtest.h"
+
+namespace firehose::batch {
+namespace {
+
+decode::StatsdRecord Counter() {
+  decode::StatsdRecord r;
+  r.name = "requests";
+  r.value = 1;
+  return r;
+}
+
+PacketMeta At(int64_t nanos) {
+  PacketMeta meta;
+  meta.receive_unix_nanos = nanos;
+  meta.source_address_len = 4;
+  return meta;
+}
+
+TEST(BatcherTest, FlushesOnRecordLimitAndHandsOff) {
+  Batcher batcher(7, BatchLimits{4, 1 << 16}, 4, 1'000'000);
+  for (int i = 0; i < 10; ++i) batcher.AddStatsd(Counter(), At(i));
+  // Two full batches of 4 handed off, 2 records still in the current one.
+  EXPECT_EQ(batcher.counters().batches_handed_off.Get(), 2u);
+  EXPECT_EQ(batcher.counters().flushes_on_records.Get(), 2u);
+  BatchBuilder* first = batcher.TakeFull();
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->record_count(), 4u);
+  EXPECT_EQ(first->queue_id(), 7);
+  batcher.Release(first);
+  BatchBuilder* second = batcher.TakeFull();
+  ASSERT_NE(second, nullptr);
+  batcher.Release(second);
+  EXPECT_EQ(batcher.TakeFull(), nullptr);
+  batcher.FlushNow();
+  BatchBuilder* last = batcher.TakeFull();
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->record_count(), 2u);
+  EXPECT_EQ(batcher.counters().records_added.Get(), 10u);
+  EXPECT_EQ(batcher.counters().records_handed_off.Get(), 10u);
+}
+
+TEST(BatcherTest, FlushesWhenOldestRecordIsDue) {
+  Batcher batcher(0, BatchLimits{100, 1 << 16}, 2, 1000);
+  batcher.AddStatsd(Counter(), At(5000));
+  batcher.FlushIfDue(5999);
+  EXPECT_EQ(batcher.TakeFull(), nullptr);
+  batcher.FlushIfDue(6000);
+  BatchBuilder* batch = batcher.TakeFull();
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(batch->record_count(), 1u);
+  EXPECT_EQ(batcher.counters().flushes_on_delay.Get(), 1u);
+  batcher.Release(batch);
+  batcher.FlushIfDue(1'000'000);  // empty: nothing to flush
+  EXPECT_EQ(batcher.TakeFull(), nullptr);
+}
+
+TEST(BatcherTest, StalledExporterCausesCountedDropsNotBlocking) {
+  // Pool of 2: one in the worker's hands, one free. Nobody takes full batches.
+  Batcher batcher(0, BatchLimits{1, 1 << 16}, 2, 1'000'000);
+  for (int i = 0; i < 5; ++i) batcher.AddStatsd(Counter(), At(i));
+  // Record 0 fills the first builder; record 1 hands it off (the only free builder
+  // replaces it); records 2..4 each find no free builder, so the batch in hand
+  // (one record) is dropped and counted each time.
+  const BatcherCounters& c = batcher.counters();
+  EXPECT_EQ(c.batches_handed_off.Get(), 1u);
+  EXPECT_EQ(c.handoff_full_batches.Get(), 3u);
+  EXPECT_EQ(c.handoff_full_records.Get(), 3u);
+  EXPECT_EQ(c.records_added.Get(), 5u);
+  // Identity: added = handed off + dropped + still in hand.
+  EXPECT_EQ(c.records_added.Get(),
+            c.records_handed_off.Get() + c.handoff_full_records.Get() + 1);
+}
+
+TEST(BatcherTest, RecordTooLargeIsCounted) {
+  Batcher batcher(0, BatchLimits{10, 64}, 2, 1'000'000);
+  decode::StatsdRecord r = Counter();
+  const std::string name(200, 'x');
+  r.name = name;
+  batcher.AddStatsd(r, At(1));
+  EXPECT_EQ(batcher.counters().record_too_large.Get(), 1u);
+  EXPECT_EQ(batcher.counters().records_added.Get(), 0u);
+}
+
+}  // namespace
+}  // namespace firehose::batch
