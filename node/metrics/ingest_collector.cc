@@ -1,0 +1,133 @@
+// Builds ingestd's metric families from the stages' counters; see the header.
+#include "node/metrics/ingest_collector.h"
+
+#include <rte_ethdev.h>
+
+#include "node/metrics/family_builder.h"
+
+namespace firehose::metrics {
+
+std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
+  std::vector<prometheus::MetricFamily> out;
+
+  auto rx_packets = Counter("firehose_rx_packets_total",
+                            "Frames taken off each RX queue.");
+  auto rx_bytes = Counter("firehose_rx_bytes_total", "Bytes of frames taken off each RX queue.");
+  auto delivered = Counter("firehose_rx_delivered_packets_total",
+                           "UDP datagrams handed to a decoder.");
+  auto dropped = Counter("firehose_rx_dropped_packets_total",
+                         "Frames not handed to a decoder, by reason.");
+  auto decoder_records = Counter("firehose_decoder_records_total",
+                                 "Records decoded, by decoder and queue.");
+  auto decoder_errors = Counter("firehose_decoder_errors_total",
+                                "Malformed units (e.g. statsd lines) skipped, by reason.");
+  auto batch_records = Counter("firehose_batch_records_total",
+                               "Records appended to a batch.");
+  auto batch_dropped = Counter("firehose_batch_dropped_records_total",
+                               "Records decoded but never published, by reason.");
+  auto handed_off = Counter("firehose_batches_handed_off_total",
+                            "Batches passed from a worker to the export thread.");
+  auto flushes = Counter("firehose_batch_flushes_total", "Batch flushes, by cause.");
+  auto occupancy = Gauge("firehose_handoff_ring_occupancy",
+                         "Batches waiting in a worker's hand-off ring.");
+
+  for (const WorkerSources& w : sources_.workers) {
+    const std::string queue = std::to_string(w.queue_id);
+    const dataplane::QueueCounters& c = w.worker->counters();
+    rx_packets.Add({{"port", w.port_name}, {"queue", queue}}, c.rx_packets.Get());
+    rx_bytes.Add({{"port", w.port_name}, {"queue", queue}}, c.rx_bytes.Get());
+    delivered.Add({{"port", w.port_name}, {"queue", queue}}, c.delivered.Get());
+    for (int r = 0; r < net::kParseDropCount; ++r) {
+      dropped.Add({{"port", w.port_name},
+                   {"queue", queue},
+                   {"reason", std::string(net::ParseDropName(static_cast<net::ParseDrop>(r)))}},
+                  c.parse_drops[r].Get());
+    }
+    for (int r = 0; r < dataplane::kWorkerDropCount; ++r) {
+      dropped.Add(
+          {{"port", w.port_name},
+           {"queue", queue},
+           {"reason",
+            std::string(dataplane::WorkerDropName(static_cast<dataplane::WorkerDrop>(r)))}},
+          c.worker_drops[r].Get());
+    }
+    for (const decode::Decoder* d : w.decoders) {
+      const std::string name(d->name());
+      decoder_records.Add({{"decoder", name}, {"queue", queue}}, d->records());
+      for (int r = 0; r < d->error_reason_count(); ++r) {
+        decoder_errors.Add(
+            {{"decoder", name}, {"queue", queue}, {"reason", std::string(d->error_reason_name(r))}},
+            d->errors(r));
+      }
+    }
+    const batch::BatcherCounters& b = w.batcher->counters();
+    batch_records.Add({{"queue", queue}}, b.records_added.Get());
+    batch_dropped.Add({{"queue", queue}, {"reason", "handoff_full"}},
+                      b.handoff_full_records.Get());
+    batch_dropped.Add({{"queue", queue}, {"reason", "record_too_large"}},
+                      b.record_too_large.Get());
+    handed_off.Add({{"queue", queue}}, b.batches_handed_off.Get());
+    flushes.Add({{"queue", queue}, {"cause", "records"}}, b.flushes_on_records.Get());
+    flushes.Add({{"queue", queue}, {"cause", "bytes"}}, b.flushes_on_bytes.Get());
+    flushes.Add({{"queue", queue}, {"cause", "delay"}}, b.flushes_on_delay.Get());
+    flushes.Add({{"queue", queue}, {"cause", "stop"}}, b.flushes_on_stop.Get());
+    occupancy.Add({{"queue", queue}}, w.batcher->handoff_occupancy());
+  }
+  for (auto* family : {&rx_packets, &rx_bytes, &delivered, &dropped, &decoder_records,
+                       &decoder_errors, &batch_records, &batch_dropped, &handed_off, &flushes,
+                       &occupancy}) {
+    out.push_back(family->Build());
+  }
+
+  // NIC counters as the PMD reports them; imissed is what the NIC dropped because no
+  // RX descriptor was free, i.e. the node was too slow.
+  auto nic_packets = Counter("firehose_nic_rx_packets_total", "Packets the NIC received.");
+  auto nic_missed = Counter("firehose_nic_rx_missed_total",
+                            "Packets the NIC dropped for lack of RX descriptors (imissed).");
+  auto nic_errors = Counter("firehose_nic_rx_errors_total", "Erroneous packets (ierrors).");
+  auto nic_nombuf = Counter("firehose_nic_rx_nombuf_total",
+                            "RX mbuf allocation failures (rx_nombuf).");
+  for (const PortSources& p : sources_.ports) {
+    rte_eth_stats stats = {};
+    if (rte_eth_stats_get(p.port_id, &stats) != 0) continue;
+    nic_packets.Add({{"port", p.name}}, stats.ipackets);
+    nic_missed.Add({{"port", p.name}}, stats.imissed);
+    nic_errors.Add({{"port", p.name}}, stats.ierrors);
+    nic_nombuf.Add({{"port", p.name}}, stats.rx_nombuf);
+  }
+  for (auto* family : {&nic_packets, &nic_missed, &nic_errors, &nic_nombuf}) {
+    out.push_back(family->Build());
+  }
+
+  const exporter::HubStats hub = sources_.hub->stats();
+  const exporter::PublisherCounters& pub = sources_.publisher->counters();
+  out.push_back(Counter("firehose_published_batches_total", "Batches published to subscribers.")
+                    .Add({}, pub.batches_published.Get())
+                    .Build());
+  out.push_back(Counter("firehose_published_records_total", "Records in published batches.")
+                    .Add({}, pub.records_published.Get())
+                    .Build());
+  out.push_back(Gauge("firehose_last_published_seq", "Sequence number of the last batch.")
+                    .Add({}, sources_.publisher->last_seq())
+                    .Build());
+  out.push_back(Gauge("firehose_epoch", "The node's current epoch.")
+                    .Add({{"node_id", sources_.node_id}}, sources_.publisher->epoch())
+                    .Build());
+  out.push_back(Gauge("firehose_subscribers", "Connected subscribers.")
+                    .Add({}, hub.subscribers)
+                    .Build());
+  out.push_back(Counter("firehose_subscriptions_total", "Subscribe calls accepted.")
+                    .Add({}, hub.subscriptions_total)
+                    .Build());
+  out.push_back(Counter("firehose_subscriber_delivered_records_total",
+                        "Records written to subscriber streams, summed over subscribers.")
+                    .Add({}, hub.delivered_records)
+                    .Build());
+  out.push_back(Counter("firehose_subscriber_dropped_records_total",
+                        "Records dropped from full subscriber queues, summed over subscribers.")
+                    .Add({{"reason", "queue_full"}}, hub.dropped_records)
+                    .Build());
+  return out;
+}
+
+}  // namespace firehose::metrics
