@@ -12,7 +12,7 @@ PACKAGES=(
   # Data path
   dpdk dpdk-dev libdpdk-dev libpcap-dev libnuma-dev
   # Tests and demo
-  python3-grpcio python3-protobuf prometheus iproute2 procps
+  python3-grpcio python3-protobuf prometheus iproute2 procps curl
 )
 
 missing=()

@@ -1,0 +1,33 @@
+# firehose: the two commands a newcomer needs, and a few more.
+#   make demo   build, run ingestd on a DPDK virtual device, watch records arrive
+#   make test   every test, then the non-DPDK tests again under ASan + UBSan
+# Both first install the Debian packages the project needs (tools/bootstrap.sh).
+
+BAZEL ?= bazel
+
+.PHONY: all bootstrap build test test-fast demo release clean
+
+all: build
+
+bootstrap:
+	@tools/bootstrap.sh
+
+build: bootstrap
+	$(BAZEL) build //...
+
+test: bootstrap
+	@tools/run_tests.sh
+
+# The default configuration only, without the sanitizer pass.
+test-fast: bootstrap
+	$(BAZEL) test //...
+
+demo: bootstrap
+	@tools/demo.sh
+
+release: bootstrap
+	$(BAZEL) build --config=release //node:ingestd //controlplane/ingestctl
+
+clean:
+	$(BAZEL) clean
+	rm -rf build
