@@ -38,7 +38,11 @@ def _pkg_config_repository_impl(ctx):
             # the workspace sets them globally in .bazelrc where they are needed.
             copts.append(flag)
 
-    linkopts = [flag for flag in libs] + ctx.attr.extra_linkopts
+    # DPDK's .pc puts -Wl,--as-needed in front of its libraries. The flag would stay in
+    # force for every library after it on the link line, and Bazel's test binaries link
+    # their dependencies as shared objects that do not record their own needs, so
+    # as-needed silently drops libraries those objects use (e.g. absl_strings).
+    linkopts = [flag for flag in libs if flag != "-Wl,--as-needed"] + ctx.attr.extra_linkopts
     if "-pthread" in cflags and "-pthread" not in linkopts:
         linkopts.append("-pthread")
 

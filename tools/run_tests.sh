@@ -5,18 +5,24 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BAZEL=${BAZEL:-bazel}
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
 
 status=0
 echo "== bazel test //... (default configuration)"
-$BAZEL test //... 2>&1 | tee -a "$log" || status=1
+$BAZEL test //... 2>&1 | tee "$logs/default" || status=1
 echo "== bazel test --config=asan (sanitizers; DPDK suites excluded)"
-$BAZEL test --config=asan --test_tag_filters=-dpdk //... 2>&1 | tee -a "$log" || status=1
+$BAZEL test --config=asan --test_tag_filters=-dpdk //... 2>&1 | tee "$logs/asan" || status=1
 
-# Bazel prints one line per test target: "//pkg:name   PASSED in 0.1s".
-passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
-failed=$(grep -cE '^//[^ ]+ +(FAILED|TIMEOUT|NO STATUS|FLAKY)' "$log")
+# Bazel prints a line per test target, "//pkg:name  PASSED in 0.1s", sometimes twice
+# (progress and summary); count each target once per configuration.
+count() {
+  for run in default asan; do
+    grep -E "^//[^ ]+ +(\(cached\) )?$1" "$logs/$run" | awk -v r="$run" '{print r, $1}' | sort -u
+  done | wc -l
+}
+passed=$(count PASSED)
+failed=$(count '(FAILED|TIMEOUT|NO STATUS|FLAKY)')
 echo "tests: ${passed} passed, ${failed} failed"
 if [[ $status -ne 0 || $failed -ne 0 || $passed -eq 0 ]]; then
   exit 1

@@ -34,9 +34,11 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
   for (const WorkerSources& w : sources_.workers) {
     const std::string queue = std::to_string(w.queue_id);
     const dataplane::QueueCounters& c = w.worker->counters();
-    rx_packets.Add({{"port", w.port_name}, {"queue", queue}}, c.rx_packets.Get());
-    rx_bytes.Add({{"port", w.port_name}, {"queue", queue}}, c.rx_bytes.Get());
-    delivered.Add({{"port", w.port_name}, {"queue", queue}}, c.delivered.Get());
+    // The worker bumps rx_packets before the outcome counters, so reading the outcomes
+    // first keeps a live scrape consistent: rx >= delivered + dropped, the difference
+    // being the packet in flight. At rest the two sides are equal.
+    const uint64_t delivered_now = c.delivered.Get();
+    delivered.Add({{"port", w.port_name}, {"queue", queue}}, delivered_now);
     for (int r = 0; r < net::kParseDropCount; ++r) {
       dropped.Add({{"port", w.port_name},
                    {"queue", queue},
@@ -51,6 +53,8 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
             std::string(dataplane::WorkerDropName(static_cast<dataplane::WorkerDrop>(r)))}},
           c.worker_drops[r].Get());
     }
+    rx_packets.Add({{"port", w.port_name}, {"queue", queue}}, c.rx_packets.Get());
+    rx_bytes.Add({{"port", w.port_name}, {"queue", queue}}, c.rx_bytes.Get());
     for (const decode::Decoder* d : w.decoders) {
       const std::string name(d->name());
       decoder_records.Add({{"decoder", name}, {"queue", queue}}, d->records());

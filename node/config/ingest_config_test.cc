@@ -1,0 +1,476 @@
+// Tests for the ingestd config loader: every field read, every default, and every
+// validation error naming the file and field path, since operators fix configs from
+// those messages alone.
+#include "node/config/ingest_config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace firehose::config {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+
+// The smallest valid config: everything else takes its default.
+constexpr char kMinimal[] =
+    "node_id: demo\n"
+    "ports:\n"
+    "  - device: net_null0\n";
+
+std::string Minimal(const std::string& extra) { return absl::StrCat(kMinimal, extra); }
+
+TEST(IngestConfigTest, ExampleYamlLoads) {
+  // Bazel runs tests from the workspace root of the runfiles tree.
+  absl::StatusOr<IngestConfig> config = LoadIngestConfig("node/config/example.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->node_id, "demo-node-a");
+  EXPECT_THAT(config->eal_args, ElementsAre("--no-huge", "--no-shconf", "-m", "256", "--no-pci"));
+  EXPECT_EQ(config->file_prefix, "firehose-demo");
+  ASSERT_EQ(config->ports.size(), 1u);
+  EXPECT_THAT(config->ports[0].device, HasSubstr("net_pcap0,rx_pcap="));
+  EXPECT_EQ(config->ports[0].rx_queues, 1);
+  EXPECT_THAT(config->worker_lcores, ElementsAre(1u));
+  EXPECT_THAT(config->udp_decoders, ElementsAre(Pair(8125, "statsd")));
+}
+
+TEST(IngestConfigTest, FullConfigReadsEveryField) {
+  constexpr char kFull[] = R"yaml(
+node_id: node-b.dc1_x
+eal:
+  args: ["--in-memory", "--log-level=8"]
+  file_prefix: fh2
+ports:
+  - device: "0000:3B:00.0"
+    rx_queues: 2
+    rx_descriptors: 2048
+  - device: "net_pcap0,rx_pcap=/tmp/a.pcap"
+lcores:
+  main: 2
+  workers: [4, 5, 6]
+decoders:
+  8125: statsd
+  "2055": netflow
+batch:
+  max_records: 100
+  max_bytes: 65536
+  max_delay_us: 250
+handoff_ring_batches: 128
+mempool:
+  mbufs_per_queue: 16383
+  cache: 128
+grpc:
+  listen: "[::]:6000"
+  subscriber_queue_batches: 32
+metrics:
+  listen: ""
+)yaml";
+  absl::StatusOr<IngestConfig> config = ParseIngestConfig(kFull, "full.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->node_id, "node-b.dc1_x");
+  EXPECT_THAT(config->eal_args, ElementsAre("--in-memory", "--log-level=8"));
+  EXPECT_EQ(config->file_prefix, "fh2");
+  ASSERT_EQ(config->ports.size(), 2u);
+  EXPECT_EQ(config->ports[0].device, "0000:3B:00.0");
+  EXPECT_EQ(config->ports[0].rx_queues, 2);
+  EXPECT_EQ(config->ports[0].rx_descriptors, 2048);
+  EXPECT_EQ(config->ports[1].device, "net_pcap0,rx_pcap=/tmp/a.pcap");
+  EXPECT_EQ(config->ports[1].rx_queues, 1);
+  EXPECT_EQ(config->ports[1].rx_descriptors, 1024);
+  EXPECT_EQ(config->main_lcore, 2u);
+  EXPECT_THAT(config->worker_lcores, ElementsAre(4u, 5u, 6u));
+  EXPECT_THAT(config->udp_decoders, ElementsAre(Pair(2055, "netflow"), Pair(8125, "statsd")));
+  EXPECT_EQ(config->batch.max_records, 100u);
+  EXPECT_EQ(config->batch.max_bytes, 65536u);
+  EXPECT_EQ(config->batch.max_delay_us, 250u);
+  EXPECT_EQ(config->handoff_ring_batches, 128u);
+  EXPECT_EQ(config->mbufs_per_queue, 16383u);
+  EXPECT_EQ(config->mbuf_cache, 128u);
+  EXPECT_EQ(config->grpc_listen, "[::]:6000");
+  EXPECT_EQ(config->subscriber_queue_batches, 32u);
+  EXPECT_EQ(config->metrics_listen, "");  // disabled
+}
+
+TEST(IngestConfigTest, MinimalConfigGetsDefaults) {
+  absl::StatusOr<IngestConfig> config = ParseIngestConfig(kMinimal, "min.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->node_id, "demo");
+  EXPECT_TRUE(config->eal_args.empty());
+  EXPECT_EQ(config->file_prefix, "firehose");
+  ASSERT_EQ(config->ports.size(), 1u);
+  EXPECT_EQ(config->ports[0].device, "net_null0");
+  EXPECT_EQ(config->ports[0].rx_queues, 1);
+  EXPECT_EQ(config->ports[0].rx_descriptors, 1024);
+  EXPECT_EQ(config->main_lcore, 0u);
+  EXPECT_THAT(config->worker_lcores, ElementsAre(1u));
+  EXPECT_THAT(config->udp_decoders, ElementsAre(Pair(8125, "statsd")));
+  EXPECT_EQ(config->batch.max_records, 4096u);
+  EXPECT_EQ(config->batch.max_bytes, 256u * 1024);
+  EXPECT_EQ(config->batch.max_delay_us, 1000u);
+  EXPECT_EQ(config->handoff_ring_batches, 64u);
+  EXPECT_EQ(config->mbufs_per_queue, 8191u);
+  EXPECT_EQ(config->mbuf_cache, 256u);
+  EXPECT_EQ(config->grpc_listen, "127.0.0.1:50051");
+  EXPECT_EQ(config->subscriber_queue_batches, 256u);
+  EXPECT_EQ(config->metrics_listen, "127.0.0.1:9100");
+}
+
+TEST(IngestConfigTest, EmptySectionsKeepDefaults) {
+  absl::StatusOr<IngestConfig> config =
+      ParseIngestConfig(Minimal("eal:\nbatch:\nmempool: {}\ngrpc:\nmetrics:\n"), "x.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->batch.max_records, 4096u);
+  EXPECT_EQ(config->metrics_listen, "127.0.0.1:9100");
+}
+
+TEST(IngestConfigTest, DefaultStructValidatesOnceRequiredFieldsAreSet) {
+  IngestConfig config;
+  EXPECT_THAT(ValidateIngestConfig(config, "code").message(), HasSubstr("code: node_id: required"));
+  config.node_id = "n1";
+  EXPECT_THAT(ValidateIngestConfig(config, "code").message(),
+              HasSubstr("code: ports: at least one port is required"));
+  config.ports.push_back(PortConfig{.device = "net_ring0"});
+  EXPECT_TRUE(ValidateIngestConfig(config, "code").ok());
+  config.batch.max_records = 0;
+  EXPECT_EQ(ValidateIngestConfig(config, "code").message(),
+            "code: batch.max_records: must be between 1 and 1048576, got 0");
+}
+
+TEST(IngestConfigTest, LoadsFromFile) {
+  const char* tmpdir = std::getenv("TEST_TMPDIR");
+  ASSERT_NE(tmpdir, nullptr);
+  std::string path = absl::StrCat(tmpdir, "/node.yaml");
+  {
+    std::ofstream out(path);
+    out << Minimal("batch: {max_records: 0}\n");
+  }
+  absl::StatusOr<IngestConfig> config = LoadIngestConfig(path);
+  ASSERT_FALSE(config.ok());
+  // Errors from a file name that file, not a placeholder.
+  EXPECT_EQ(config.status().message(),
+            absl::StrCat(path, ": batch.max_records: must be between 1 and 1048576, got 0"));
+}
+
+TEST(IngestConfigTest, MissingFileIsNotFoundNamingThePath) {
+  absl::StatusOr<IngestConfig> config = LoadIngestConfig("/nonexistent/dir/node.yaml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(config.status().message(),
+            "cannot open config file /nonexistent/dir/node.yaml: No such file or directory");
+}
+
+TEST(IngestConfigTest, DirectoryIsAnError) {
+  const char* tmpdir = std::getenv("TEST_TMPDIR");
+  ASSERT_NE(tmpdir, nullptr);
+  absl::StatusOr<IngestConfig> config = LoadIngestConfig(tmpdir);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(),
+              HasSubstr(absl::StrCat("cannot read config file ", tmpdir, ": Is a directory")));
+}
+
+TEST(IngestConfigTest, SyntaxErrorReportsLineAndColumn) {
+  constexpr char kBroken[] =
+      "node_id: demo\n"
+      "ports:\n"
+      "  - device: [net_null0\n"
+      "batch: {max_records: 1}\n";
+  absl::StatusOr<IngestConfig> config = ParseIngestConfig(kBroken, "demo.yaml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  // yaml-cpp notices the unclosed "[" where the next line starts.
+  EXPECT_THAT(config.status().message(), HasSubstr("demo.yaml:4:6: YAML syntax error: "));
+}
+
+TEST(IngestConfigTest, SyntaxErrorOnBadIndentation) {
+  constexpr char kBroken[] =
+      "node_id: demo\n"
+      "ports:\n"
+      "  - device: net_null0\n"
+      " bad: indentation: here\n";
+  absl::StatusOr<IngestConfig> config = ParseIngestConfig(kBroken, "demo.yaml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("demo.yaml:4:2: YAML syntax error: "));
+}
+
+TEST(IngestConfigTest, UnknownTopLevelKeySuggestsTheNearestField) {
+  absl::StatusOr<IngestConfig> config =
+      ParseIngestConfig(Minimal("bach:\n  max_records: 5\n"), "demo.yaml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message(),
+            "demo.yaml: unknown field \"bach\" (did you mean \"batch\"?)");
+}
+
+TEST(IngestConfigTest, UnknownNestedKeysAreRejectedWithTheirPath) {
+  struct Case {
+    std::string yaml;
+    std::string message;
+  };
+  const Case cases[] = {
+      {Minimal("batch:\n  max_record: 5\n"),
+       "demo.yaml: batch: unknown field \"max_record\" (did you mean \"max_records\"?)"},
+      {Minimal("eal:\n  file-prefix: x\n"),
+       "demo.yaml: eal: unknown field \"file-prefix\" (did you mean \"file_prefix\"?)"},
+      {"node_id: demo\nports:\n  - device: net_null0\n    rx_queue: 2\n",
+       "demo.yaml: ports[0]: unknown field \"rx_queue\" (did you mean \"rx_queues\"?)"},
+      {Minimal("lcores: {main: 0, worker: [1]}\n"),
+       "demo.yaml: lcores: unknown field \"worker\" (did you mean \"workers\"?)"},
+      {Minimal("mempool: {size: 5}\n"),
+       "demo.yaml: mempool: unknown field \"size\" (expected one of: mbufs_per_queue, "
+       "cache)"},
+      {Minimal("grpc: {listen: \"a:1\", tls: true}\n"), "demo.yaml: grpc: unknown field \"tls\""},
+      {Minimal("metrics: {Listen: \"a:1\"}\n"),
+       "demo.yaml: metrics: unknown field \"Listen\" (did you mean \"listen\"?)"},
+      {Minimal("colour: blue\n"), "demo.yaml: unknown field \"colour\" (expected one of: "},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<IngestConfig> config = ParseIngestConfig(c.yaml, "demo.yaml");
+    ASSERT_FALSE(config.ok()) << c.yaml;
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(config.status().message(), HasSubstr(c.message)) << c.yaml;
+  }
+}
+
+// Each case is a config with one thing wrong and the exact prefix of its message:
+// file, field path, and what is wrong.
+struct ErrorCase {
+  const char* name;
+  std::string yaml;
+  std::string message;
+};
+
+class ValidationErrorTest : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ValidationErrorTest, NamesFileFieldAndProblem) {
+  const ErrorCase& c = GetParam();
+  absl::StatusOr<IngestConfig> config = ParseIngestConfig(c.yaml, "demo.yaml");
+  ASSERT_FALSE(config.ok()) << c.yaml;
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(c.message)) << c.yaml;
+  EXPECT_EQ(config.status().message().rfind("demo.yaml", 0), 0u)
+      << "message must start with the file name: " << config.status().message();
+}
+
+std::string Ports(const std::string& port_fields, const std::string& extra = "") {
+  return absl::StrCat("node_id: demo\nports:\n  - device: net_null0\n", port_fields, extra);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllRules, ValidationErrorTest,
+    ::testing::Values(
+        // The document and node_id.
+        ErrorCase{"ListDocument", "- a\n- b\n",
+                  "demo.yaml: the document must be a map of fields, got a list"},
+        ErrorCase{"EmptyDocument", "", "demo.yaml: node_id: required field is missing"},
+        ErrorCase{"TwoDocuments", absl::StrCat(kMinimal, "---\n", kMinimal),
+                  "demo.yaml: holds 2 YAML documents"},
+        ErrorCase{"DuplicateKey", Minimal("node_id: other\n"),
+                  "demo.yaml: field \"node_id\" is given twice"},
+        ErrorCase{"MissingNodeId", "ports:\n  - device: net_null0\n",
+                  "demo.yaml: node_id: required field is missing"},
+        ErrorCase{"EmptyNodeId", "node_id: \"\"\nports:\n  - device: net_null0\n",
+                  "demo.yaml: node_id: required field is missing or empty"},
+        ErrorCase{"BadNodeId", "node_id: \"node a\"\nports:\n  - device: net_null0\n",
+                  "demo.yaml: node_id: must be 1 to 64 of the characters A-Z a-z 0-9 . _ -, "
+                  "got \"node a\""},
+        ErrorCase{
+            "LongNodeId",
+            absl::StrCat("node_id: ", std::string(65, 'n'), "\nports:\n  - device: net_null0\n"),
+            "demo.yaml: node_id: must be 1 to 64"},
+        ErrorCase{"NodeIdList", "node_id: [a]\nports:\n  - device: net_null0\n",
+                  "demo.yaml: node_id: must be a string, got a list"},
+        // eal.
+        ErrorCase{"EalArgsNotList", Minimal("eal: {args: --no-huge}\n"),
+                  "demo.yaml: eal.args: must be a list of strings, got a scalar"},
+        ErrorCase{"EalArgNotString", Minimal("eal: {args: [\"-m\", [1]]}\n"),
+                  "demo.yaml: eal.args[1]: must be a string, got a list"},
+        ErrorCase{"EalArgEmpty", Minimal("eal: {args: [\"\"]}\n"),
+                  "demo.yaml: eal.args[0]: must not be empty"},
+        ErrorCase{"EalFilePrefixArg",
+                  Minimal("eal: {args: [\"--no-huge\", \"--file-prefix=x\"]}\n"),
+                  "demo.yaml: eal.args[1]: \"--file-prefix=x\" is built from eal.file_prefix"},
+        ErrorCase{"EalLcoresArg", Minimal("eal: {args: [\"-l\", \"0-3\"]}\n"),
+                  "demo.yaml: eal.args[0]: \"-l\" is built from lcores"},
+        ErrorCase{"EalMainLcoreArg", Minimal("eal: {args: [\"--main-lcore=2\"]}\n"),
+                  "demo.yaml: eal.args[0]: \"--main-lcore=2\" is built from lcores"},
+        ErrorCase{"BadFilePrefix", Minimal("eal: {file_prefix: \"a/b\"}\n"),
+                  "demo.yaml: eal.file_prefix: must be 1 to 64 of the characters"},
+        ErrorCase{"EalNotMap", Minimal("eal: [1]\n"),
+                  "demo.yaml: eal: must be a map of fields, got a list"},
+        // ports.
+        ErrorCase{"MissingPorts", "node_id: demo\n", "demo.yaml: ports: required field is missing"},
+        ErrorCase{"EmptyPorts", "node_id: demo\nports: []\n",
+                  "demo.yaml: ports: at least one port is required"},
+        ErrorCase{"PortsNotList", "node_id: demo\nports: {device: net_null0}\n",
+                  "demo.yaml: ports: must be a list of ports, got a map"},
+        ErrorCase{"PortNull", "node_id: demo\nports:\n  -\n",
+                  "demo.yaml: ports[0]: must be a map of fields, got nothing"},
+        ErrorCase{"PortWithoutDevice", "node_id: demo\nports:\n  - rx_queues: 1\n",
+                  "demo.yaml: ports[0].device: required field is missing"},
+        ErrorCase{"PortEmptyDevice", "node_id: demo\nports:\n  - device: \"\"\n",
+                  "demo.yaml: ports[0].device: must not be empty"},
+        ErrorCase{"KernelInterfaceAsDevice", "node_id: demo\nports:\n  - device: eth0\n",
+                  "demo.yaml: ports[0].device: \"eth0\" is neither a PCI address"},
+        ErrorCase{"BadPciFunction", "node_id: demo\nports:\n  - device: \"0000:3b:00.8\"\n",
+                  "demo.yaml: ports[0].device: \"0000:3b:00.8\" is neither"},
+        ErrorCase{"DuplicateDevice",
+                  "node_id: demo\nports:\n  - device: \"0000:3b:00.0\"\n"
+                  "  - device: \"3B:00.0\"\nlcores: {workers: [1, 2]}\n",
+                  "demo.yaml: ports[1].device: \"0000:3b:00.0\" is already used by ports[0]"},
+        ErrorCase{"DuplicateVdevName",
+                  "node_id: demo\nports:\n  - device: \"net_pcap0,rx_pcap=/a\"\n"
+                  "  - device: \"net_pcap0,rx_pcap=/b\"\nlcores: {workers: [1, 2]}\n",
+                  "demo.yaml: ports[1].device: \"net_pcap0\" is already used by ports[0]"},
+        ErrorCase{"PciWithNoPci",
+                  "node_id: demo\neal: {args: [\"--no-pci\"]}\nports:\n"
+                  "  - device: \"0000:3b:00.0\"\n",
+                  "demo.yaml: ports[0].device: \"0000:3b:00.0\" is a PCI address but eal.args "
+                  "has --no-pci"},
+        ErrorCase{"RxQueuesZero", Ports("    rx_queues: 0\n"),
+                  "demo.yaml: ports[0].rx_queues: must be between 1 and 64, got 0"},
+        ErrorCase{"RxQueuesTooMany", Ports("    rx_queues: 65\n"),
+                  "demo.yaml: ports[0].rx_queues: must be between 1 and 64, got 65"},
+        ErrorCase{"RxQueuesHuge", Ports("    rx_queues: 99999999999999999999999\n"),
+                  "demo.yaml: ports[0].rx_queues: must be between 1 and 64, got "
+                  "99999999999999999999999"},
+        ErrorCase{"RxQueuesNegative", Ports("    rx_queues: -1\n"),
+                  "demo.yaml: ports[0].rx_queues: must be between 1 and 64, got -1"},
+        ErrorCase{"RxQueuesText", Ports("    rx_queues: two\n"),
+                  "demo.yaml: ports[0].rx_queues: must be an integer, got \"two\""},
+        ErrorCase{"RxQueuesFloat", Ports("    rx_queues: 1.5\n"),
+                  "demo.yaml: ports[0].rx_queues: must be an integer, got \"1.5\""},
+        ErrorCase{"RxQueuesList", Ports("    rx_queues: [1]\n"),
+                  "demo.yaml: ports[0].rx_queues: must be an integer, got a list"},
+        ErrorCase{"RxDescriptorsNotPowerOfTwo", Ports("    rx_descriptors: 1000\n"),
+                  "demo.yaml: ports[0].rx_descriptors: must be a power of two between 64 and "
+                  "16384, got 1000"},
+        ErrorCase{"RxDescriptorsTooSmall", Ports("    rx_descriptors: 32\n"),
+                  "demo.yaml: ports[0].rx_descriptors: must be a power of two between 64 and "
+                  "16384, got 32"},
+        ErrorCase{"RxDescriptorsTooLarge", Ports("    rx_descriptors: 32768\n"),
+                  "demo.yaml: ports[0].rx_descriptors: must be a power of two between 64 and "
+                  "16384, got 32768"},
+        // lcores.
+        ErrorCase{"MainLcoreTooLarge", Minimal("lcores: {main: 128}\n"),
+                  "demo.yaml: lcores.main: must be between 0 and 127, got 128"},
+        ErrorCase{"WorkerLcoreTooLarge", Minimal("lcores: {workers: [300]}\n"),
+                  "demo.yaml: lcores.workers[0]: must be between 0 and 127, got 300"},
+        ErrorCase{"WorkersNotList", Minimal("lcores: {workers: 1}\n"),
+                  "demo.yaml: lcores.workers: must be a list of lcore ids, got a scalar"},
+        ErrorCase{"WorkerIsMain", Minimal("lcores: {main: 1, workers: [1]}\n"),
+                  "demo.yaml: lcores.workers[0]: lcore 1 is the main lcore"},
+        ErrorCase{"WorkerTwice", Ports("    rx_queues: 2\n", "lcores: {workers: [3, 3]}\n"),
+                  "demo.yaml: lcores.workers[1]: lcore 3 is already lcores.workers[0]"},
+        ErrorCase{"TooFewWorkers", Ports("    rx_queues: 2\n"),
+                  "demo.yaml: lcores.workers: has 1 lcore(s) for 2 RX queue(s) in total"},
+        ErrorCase{"TooManyWorkers", Minimal("lcores: {workers: [1, 2]}\n"),
+                  "demo.yaml: lcores.workers: has 2 lcore(s) for 1 RX queue(s) in total"},
+        // decoders.
+        ErrorCase{"DecoderPortNotNumber", Minimal("decoders:\n  80x: statsd\n"),
+                  "demo.yaml: decoders.80x: not a UDP port number"},
+        ErrorCase{"DecoderPortZero", Minimal("decoders:\n  0: statsd\n"),
+                  "demo.yaml: decoders.0: not a UDP port number"},
+        ErrorCase{"DecoderPortTooLarge", Minimal("decoders:\n  65536: statsd\n"),
+                  "demo.yaml: decoders.65536: not a UDP port number"},
+        ErrorCase{"DecoderPortNegative", Minimal("decoders:\n  -5: statsd\n"),
+                  "demo.yaml: decoders.-5: not a UDP port number"},
+        ErrorCase{"DecoderPortTwice", Minimal("decoders:\n  8125: statsd\n  08125: influx\n"),
+                  "demo.yaml: decoders.08125: UDP port 8125 is given twice"},
+        ErrorCase{"DecoderNameEmpty", Minimal("decoders:\n  8125: \"\"\n"),
+                  "demo.yaml: decoders.8125: decoder name must not be empty"},
+        ErrorCase{"DecoderNameMissing", Minimal("decoders:\n  8125:\n"),
+                  "demo.yaml: decoders.8125: must be a string, got nothing"},
+        ErrorCase{"NoDecoders", Minimal("decoders: {}\n"),
+                  "demo.yaml: decoders: must map at least one UDP port to a decoder"},
+        ErrorCase{"DecodersList", Minimal("decoders: [statsd]\n"),
+                  "demo.yaml: decoders: must be a map of UDP port to decoder name, got a list"},
+        // batch.
+        ErrorCase{"MaxRecordsZero", Minimal("batch:\n  max_records: 0\n"),
+                  "demo.yaml: batch.max_records: must be between 1 and 1048576, got 0"},
+        ErrorCase{"MaxRecordsTooLarge", Minimal("batch:\n  max_records: 1048577\n"),
+                  "demo.yaml: batch.max_records: must be between 1 and 1048576, got 1048577"},
+        ErrorCase{"MaxBytesTooSmall", Minimal("batch:\n  max_bytes: 100\n"),
+                  "demo.yaml: batch.max_bytes: must be between 1024 and 4194304, got 100"},
+        ErrorCase{"MaxBytesTooLarge", Minimal("batch:\n  max_bytes: 8388608\n"),
+                  "demo.yaml: batch.max_bytes: must be between 1024 and 4194304, got 8388608"},
+        ErrorCase{"MaxDelayZero", Minimal("batch:\n  max_delay_us: 0\n"),
+                  "demo.yaml: batch.max_delay_us: must be between 1 and 1000000, got 0"},
+        ErrorCase{"BatchNotMap", Minimal("batch: 5\n"),
+                  "demo.yaml: batch: must be a map of fields, got a scalar"},
+        // handoff ring.
+        ErrorCase{"RingNotPowerOfTwo", Minimal("handoff_ring_batches: 100\n"),
+                  "demo.yaml: handoff_ring_batches: must be a power of two between 2 and "
+                  "65536, got 100"},
+        ErrorCase{"RingTooSmall", Minimal("handoff_ring_batches: 1\n"),
+                  "demo.yaml: handoff_ring_batches: must be a power of two between 2 and "
+                  "65536, got 1"},
+        ErrorCase{"RingTooLarge", Minimal("handoff_ring_batches: 131072\n"),
+                  "demo.yaml: handoff_ring_batches: must be a power of two between 2 and "
+                  "65536, got 131072"},
+        // mempool.
+        ErrorCase{"MbufsTooFew", Minimal("mempool: {mbufs_per_queue: 1022}\n"),
+                  "demo.yaml: mempool.mbufs_per_queue: must be between 1023 and 16777215, got "
+                  "1022"},
+        ErrorCase{"MbufsCannotFillRing", Ports("    rx_descriptors: 16384\n"),
+                  "demo.yaml: mempool.mbufs_per_queue: must be at least 16800 to fill "
+                  "ports[0]'s RX ring (16384 descriptors)"},
+        ErrorCase{"CacheTooLarge", Minimal("mempool: {cache: 513}\n"),
+                  "demo.yaml: mempool.cache: must be between 0 and 512, got 513"},
+        ErrorCase{
+            "CacheTooLargeForPool",
+            Ports("    rx_descriptors: 512\n", "mempool: {mbufs_per_queue: 1023, cache: 512}\n"),
+            "demo.yaml: mempool.mbufs_per_queue: must be at least 1312 to fill "
+            "ports[0]'s "
+            "RX ring (512 descriptors) plus a full lcore cache (768) and one burst (32), "
+            "got 1023"},
+        // grpc and metrics.
+        ErrorCase{"GrpcListenNoPort", Minimal("grpc: {listen: localhost}\n"),
+                  "demo.yaml: grpc.listen: must be \"host:port\""},
+        ErrorCase{"GrpcListenEmpty", Minimal("grpc: {listen: \"\"}\n"),
+                  "demo.yaml: grpc.listen: must be \"host:port\""},
+        ErrorCase{"GrpcListenNoHost", Minimal("grpc: {listen: \":50051\"}\n"),
+                  "demo.yaml: grpc.listen: must be \"host:port\""},
+        ErrorCase{"GrpcListenBadPort", Minimal("grpc: {listen: \"127.0.0.1:70000\"}\n"),
+                  "demo.yaml: grpc.listen: must be \"host:port\""},
+        ErrorCase{"GrpcListenUnbracketedV6", Minimal("grpc: {listen: \"::1:50051\"}\n"),
+                  "demo.yaml: grpc.listen: must be \"host:port\""},
+        ErrorCase{"SubscriberQueueZero", Minimal("grpc: {subscriber_queue_batches: 0}\n"),
+                  "demo.yaml: grpc.subscriber_queue_batches: must be between 1 and 65536, "
+                  "got 0"},
+        ErrorCase{"MetricsListenBad", Minimal("metrics: {listen: \"9100\"}\n"),
+                  "demo.yaml: metrics.listen: must be \"host:port\""},
+        ErrorCase{"MetricsClashesWithGrpc",
+                  Minimal("grpc: {listen: \"0.0.0.0:9000\"}\nmetrics: {listen: "
+                          "\"127.0.0.1:9000\"}\n"),
+                  "demo.yaml: metrics.listen: \"127.0.0.1:9000\" clashes with grpc.listen "
+                  "\"0.0.0.0:9000\""}),
+    [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
+
+TEST(IngestConfigTest, SamePortOnDifferentHostsIsAllowed) {
+  absl::StatusOr<IngestConfig> config = ParseIngestConfig(
+      Minimal("grpc: {listen: \"10.0.0.1:9000\"}\nmetrics: {listen: \"127.0.0.1:9000\"}\n"),
+      "demo.yaml");
+  EXPECT_TRUE(config.ok()) << config.status();
+}
+
+TEST(IngestConfigTest, DecodersReplaceTheDefault) {
+  absl::StatusOr<IngestConfig> config =
+      ParseIngestConfig(Minimal("decoders:\n  9999: influx\n"), "demo.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->udp_decoders, ElementsAre(Pair(9999, "influx")));
+}
+
+TEST(IngestConfigTest, ShortPciAddressIsAccepted) {
+  absl::StatusOr<IngestConfig> config =
+      ParseIngestConfig("node_id: demo\nports:\n  - device: \"3b:00.1\"\n", "demo.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->ports[0].device, "3b:00.1");
+}
+
+}  // namespace
+}  // namespace firehose::config
