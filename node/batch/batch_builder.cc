@@ -14,14 +14,27 @@ constexpr uint32_t kSourceKeyMax = 18;
 
 }  // namespace
 
-BatchBuilder::BatchBuilder(const BatchLimits& limits)
+uint32_t BatchBuilder::StringCapacity(const BatchLimits& limits) {
+  // Each record adds at most a name, a set member and its tags; bytes bound the rest.
+  // When a batch runs out of strings it is simply flushed early.
+  return std::min<uint32_t>(limits.max_records * 2 + 1024, StringDictionary::kMaxStrings);
+}
+
+uint32_t BatchBuilder::SourceCapacity(const BatchLimits& limits) {
+  return std::min<uint32_t>(limits.max_records, 4096) + 1;
+}
+
+BatchIndexes::BatchIndexes(const BatchLimits& limits)
+    : strings(BatchBuilder::StringCapacity(limits)),
+      sources(BatchBuilder::SourceCapacity(limits)) {}
+
+BatchBuilder::BatchBuilder(const BatchLimits& limits, BatchIndexes* indexes)
     : limits_(limits),
       max_tags_(limits.max_records * kTagSlotsPerRecord),
-      // Each record adds at most a name, a set member and its tags; bytes bound the
-      // rest. Sizing by records keeps the dictionary's index table small.
-      strings_(limits.max_records * 2 + 1024, limits.max_bytes),
-      sources_(std::min<uint32_t>(limits.max_records, 4096) + 1,
-               (std::min<uint32_t>(limits.max_records, 4096) + 1) * kSourceKeyMax),
+      strings_(StringCapacity(limits), limits.max_bytes,
+               indexes == nullptr ? nullptr : &indexes->strings),
+      sources_(SourceCapacity(limits), SourceCapacity(limits) * kSourceKeyMax,
+               indexes == nullptr ? nullptr : &indexes->sources),
       name_(std::make_unique<uint32_t[]>(limits.max_records)),
       value_(std::make_unique<double[]>(limits.max_records)),
       type_(std::make_unique<uint8_t[]>(limits.max_records)),

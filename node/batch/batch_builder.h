@@ -39,9 +39,22 @@ enum class AddResult : uint8_t {
   kTooLarge,  // would not fit even an empty batch: drop and count
 };
 
+// The probe tables a worker shares among all its builders (see ProbeTable).
+struct BatchIndexes {
+  explicit BatchIndexes(const BatchLimits& limits);
+  ProbeTable strings;
+  ProbeTable sources;
+};
+
 class BatchBuilder {
  public:
-  explicit BatchBuilder(const BatchLimits& limits);
+  // Dictionary capacities for `limits`; BatchIndexes are sized from the same numbers.
+  static uint32_t StringCapacity(const BatchLimits& limits);
+  static uint32_t SourceCapacity(const BatchLimits& limits);
+
+  // `indexes` (shared by one worker's builders) may be null: the builder then owns its
+  // own, which is what tests want.
+  explicit BatchBuilder(const BatchLimits& limits, BatchIndexes* indexes = nullptr);
   BatchBuilder(const BatchBuilder&) = delete;
   BatchBuilder& operator=(const BatchBuilder&) = delete;
 
@@ -57,6 +70,8 @@ class BatchBuilder {
   uint16_t queue_id() const { return queue_id_; }
   void set_queue_id(uint16_t id) { queue_id_ = id; }
 
+  // Empties the builder. Only the worker thread may call it: it takes new generation
+  // stamps from the worker's shared probe tables.
   void Clear();
 
   // Fills every field of `out` that the builder knows (not node_id, epoch or seq).

@@ -8,11 +8,12 @@ Batcher::Batcher(uint16_t queue_id, const BatchLimits& limits, uint32_t pool_siz
     : queue_id_(queue_id),
       pool_size_(pool_size),
       max_delay_nanos_(max_delay_nanos),
+      indexes_(limits),
       full_(pool_size),
       free_(pool_size) {
   pool_.reserve(pool_size);
   for (uint32_t i = 0; i < pool_size; ++i) {
-    pool_.push_back(std::make_unique<BatchBuilder>(limits));
+    pool_.push_back(std::make_unique<BatchBuilder>(limits, &indexes_));
     pool_.back()->set_queue_id(queue_id);
   }
   current_ = pool_[0].get();
@@ -52,11 +53,12 @@ void Batcher::Flush() {
   counters_.records_handed_off.Add(current_->record_count());
   // Cannot fail: the pool never holds more builders than the ring's capacity.
   full_.TryPush(current_);
+  next->Clear();
   current_ = next;
 }
 
 void Batcher::Release(BatchBuilder* builder) {
-  builder->Clear();
+  // Not cleared here: this is the export thread, and clearing belongs to the worker.
   free_.TryPush(builder);
 }
 

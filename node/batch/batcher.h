@@ -4,7 +4,8 @@
 // Builders circulate between two SPSC rings. The worker always holds one builder
 // (`current_`); when it flushes, it takes a clean builder from `free_` and pushes the
 // full one to `full_`. The export thread pops `full_`, publishes, clears and returns
-// the builder to `free_`. If `free_` is empty the export side is behind by the whole
+// the builder to `free_`; the worker clears it when it takes it back, because clearing
+// touches the worker's shared probe tables. If `free_` is empty the export side is behind by the whole
 // pool: the worker never waits, it drops the current batch and counts it
 // (handoff_full), so nothing is lost without a counter.
 #ifndef FIREHOSE_NODE_BATCH_BATCHER_H_
@@ -78,6 +79,7 @@ class Batcher final : public decode::RecordSink {
   const uint16_t queue_id_;
   const uint32_t pool_size_;
   const int64_t max_delay_nanos_;
+  BatchIndexes indexes_;  // shared by every builder of this worker; worker-only
   std::vector<std::unique_ptr<BatchBuilder>> pool_;
   SpscRing<BatchBuilder> full_;  // worker -> exporter
   SpscRing<BatchBuilder> free_;  // exporter -> worker

@@ -1,47 +1,75 @@
 // Open-addressing string dictionary with generation-stamped slots; see the header.
 #include "node/batch/string_dictionary.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
 namespace firehose::batch {
 namespace {
 
-// FNV-1a over the bytes, then a murmur-style finaliser so nearby strings spread out.
-// Names and tags are short, so a simple byte loop beats a vectorised hash here.
+// 64x64->128-bit multiply folded to 64 bits: one multiply mixes all input bits.
+inline uint64_t Fold(uint64_t a, uint64_t b) {
+  const unsigned __int128 product = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+}
+
+// Hashes eight bytes per step (names and tags are 10-60 bytes, so a byte-at-a-time
+// hash spent most of the worker's time here). Not cryptographic: a dictionary lives for
+// one batch, and a pathological batch only costs longer probes, never correctness.
 uint32_t HashBytes(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  while (n >= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    h = Fold(h ^ word, 0xbf58476d1ce4e5b9ull);
+    p += 8;
+    n -= 8;
   }
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return static_cast<uint32_t>(h);
+  if (n > 0) {
+    uint64_t word = 0;
+    std::memcpy(&word, p, n);
+    h = Fold(h ^ word, 0x94d049bb133111ebull);
+  }
+  return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
 }  // namespace
 
-StringDictionary::StringDictionary(uint32_t max_strings, uint32_t max_bytes)
-    : max_strings_(max_strings < 1 ? 1 : max_strings),
-      max_bytes_(max_bytes),
-      // At most half full keeps probe sequences short.
-      slot_mask_(std::bit_ceil(2 * max_strings_) - 1),
-      arena_(std::make_unique<char[]>(max_bytes_ + 1)),
-      offsets_(std::make_unique<uint32_t[]>(max_strings_)),
-      lengths_(std::make_unique<uint32_t[]>(max_strings_)),
+ProbeTable::ProbeTable(uint32_t max_strings)
+    // At most half full keeps probe sequences short.
+    : slot_mask_(std::bit_ceil(2 * std::clamp<uint32_t>(max_strings, 1,
+                                                        StringDictionary::kMaxStrings)) -
+                 1),
       slots_(std::make_unique<Slot[]>(slot_mask_ + 1)) {
   std::memset(slots_.get(), 0, sizeof(Slot) * (slot_mask_ + 1));
+}
+
+uint16_t ProbeTable::NextGeneration() {
+  ++generation_;
+  if (generation_ == 0) {  // 16-bit stamps wrap every 65536 batches: wipe once
+    std::memset(slots_.get(), 0, sizeof(Slot) * (slot_mask_ + 1));
+    generation_ = 1;
+  }
+  return generation_;
+}
+
+StringDictionary::StringDictionary(uint32_t max_strings, uint32_t max_bytes,
+                                   ProbeTable* table)
+    : max_strings_(std::clamp<uint32_t>(max_strings, 1, kMaxStrings)),
+      max_bytes_(max_bytes),
+      owned_table_(table == nullptr ? std::make_unique<ProbeTable>(max_strings_) : nullptr),
+      table_(table == nullptr ? owned_table_.get() : table),
+      arena_(std::make_unique<char[]>(max_bytes_ + 1)),
+      offsets_(std::make_unique<uint32_t[]>(max_strings_)),
+      lengths_(std::make_unique<uint32_t[]>(max_strings_)) {
   Clear();
 }
 
 void StringDictionary::Clear() {
-  ++generation_;
-  if (generation_ == 0) {  // wrapped: stale stamps could collide, so wipe once
-    std::memset(slots_.get(), 0, sizeof(Slot) * (slot_mask_ + 1));
-    generation_ = 1;
-  }
+  generation_ = table_->NextGeneration();
   size_ = 1;  // index 0 is the empty string, never hashed
   offsets_[0] = 0;
   lengths_[0] = 0;
@@ -51,8 +79,9 @@ void StringDictionary::Clear() {
 uint32_t StringDictionary::Intern(std::string_view s) {
   if (s.empty()) return 0;
   const uint32_t hash = HashBytes(s);
-  for (uint32_t pos = hash & slot_mask_;; pos = (pos + 1) & slot_mask_) {
-    Slot& slot = slots_[pos];
+  const uint32_t mask = table_->slot_mask_;
+  for (uint32_t pos = hash & mask;; pos = (pos + 1) & mask) {
+    ProbeTable::Slot& slot = table_->slots_[pos];
     if (slot.generation != generation_) {
       if (!HasRoomFor(static_cast<uint32_t>(s.size()))) return kNotAdded;
       const uint32_t index = size_++;
@@ -60,7 +89,7 @@ uint32_t StringDictionary::Intern(std::string_view s) {
       lengths_[index] = static_cast<uint32_t>(s.size());
       std::memcpy(arena_.get() + bytes_used_, s.data(), s.size());
       bytes_used_ += static_cast<uint32_t>(s.size());
-      slot = Slot{generation_, hash, index};
+      slot = ProbeTable::Slot{hash, static_cast<uint16_t>(index), generation_};
       return index;
     }
     if (slot.hash == hash && lengths_[slot.index] == s.size() &&

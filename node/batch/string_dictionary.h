@@ -11,12 +11,44 @@
 
 namespace firehose::batch {
 
+// The open-addressing index a worker's dictionaries share. A worker cycles through a
+// pool of batch builders; if each had its own index, every batch would start on a
+// table that had gone cold in cache while the other builders were in use. One table per
+// worker stays warm, and generation stamps keep the batches apart: a slot stamped by
+// an earlier batch reads as empty. Only the worker thread may touch it.
+class ProbeTable {
+ public:
+  // Sized for dictionaries of up to `max_strings` strings.
+  explicit ProbeTable(uint32_t max_strings);
+  ProbeTable(const ProbeTable&) = delete;
+  ProbeTable& operator=(const ProbeTable&) = delete;
+
+ private:
+  friend class StringDictionary;
+  // 8 bytes, so the table of a 4096-record batch stays in L2.
+  struct Slot {
+    uint32_t hash;
+    uint16_t index;
+    uint16_t generation;
+  };
+  // A stamp no slot of this table carries yet; wipes the table when stamps wrap.
+  uint16_t NextGeneration();
+
+  const uint32_t slot_mask_;
+  std::unique_ptr<Slot[]> slots_;
+  uint16_t generation_ = 0;
+};
+
 class StringDictionary {
  public:
   static constexpr uint32_t kNotAdded = UINT32_MAX;
+  // Indexes are 16 bits in the probe table.
+  static constexpr uint32_t kMaxStrings = UINT16_MAX;
 
-  // Holds up to `max_strings` strings (including the empty one) of `max_bytes` total.
-  StringDictionary(uint32_t max_strings, uint32_t max_bytes);
+  // Holds up to `max_strings` strings (including the empty one; at most kMaxStrings)
+  // of `max_bytes` total. `table` is the worker's shared index (sized for at least
+  // `max_strings`); when null the dictionary owns one.
+  StringDictionary(uint32_t max_strings, uint32_t max_bytes, ProbeTable* table = nullptr);
 
   StringDictionary(const StringDictionary&) = delete;
   StringDictionary& operator=(const StringDictionary&) = delete;
@@ -37,23 +69,19 @@ class StringDictionary {
   uint32_t bytes_used() const { return bytes_used_; }
   uint32_t max_bytes() const { return max_bytes_; }
 
+  // Empties the dictionary. Only the thread that interns may call it (it takes a new
+  // stamp from the shared table).
   void Clear();
 
  private:
-  struct Slot {
-    uint32_t generation;
-    uint32_t hash;
-    uint32_t index;
-  };
-
   const uint32_t max_strings_;
   const uint32_t max_bytes_;
-  const uint32_t slot_mask_;
+  std::unique_ptr<ProbeTable> owned_table_;
+  ProbeTable* const table_;
   std::unique_ptr<char[]> arena_;
   std::unique_ptr<uint32_t[]> offsets_;
   std::unique_ptr<uint32_t[]> lengths_;
-  std::unique_ptr<Slot[]> slots_;
-  uint32_t generation_ = 1;
+  uint16_t generation_ = 0;
   uint32_t size_ = 0;
   uint32_t bytes_used_ = 0;
 };

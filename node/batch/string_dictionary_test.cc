@@ -52,3 +52,29 @@ TEST(StringDictionaryTest, ClearForgetsEverythingAcrossManyGenerations) {
 
 }  // namespace
 }  // namespace firehose::batch
+
+namespace firehose::batch {
+namespace {
+
+TEST(StringDictionaryTest, GenerationWrapDoesNotResurrectOldStrings) {
+  StringDictionary dict(8, 64);
+  ASSERT_EQ(dict.Intern("old"), 1u);
+  // 16-bit generations wrap after 65536 clears; a stale slot must not match again.
+  for (int i = 0; i < 70000; ++i) dict.Clear();
+  EXPECT_EQ(dict.size(), 1u);
+  EXPECT_EQ(dict.Intern("new"), 1u);
+  EXPECT_EQ(dict.Intern("old"), 2u);
+  EXPECT_EQ(dict.Get(1), "new");
+}
+
+TEST(StringDictionaryTest, CapsStringCountAtSixteenBitIndexes) {
+  StringDictionary dict(1u << 20, 1u << 22);
+  uint32_t added = 0;
+  for (uint32_t i = 0; i < 70000; ++i) {
+    if (dict.Intern(std::to_string(i)) != StringDictionary::kNotAdded) ++added;
+  }
+  EXPECT_EQ(added, StringDictionary::kMaxStrings - 1);  // index 0 is the empty string
+}
+
+}  // namespace
+}  // namespace firehose::batch
