@@ -9,6 +9,8 @@
 
 #include "CLI/CLI.hpp"
 #include "controlplane/ingestctl/command.h"
+#include "controlplane/ingestctl/nic_command.h"
+#include "controlplane/ingestctl/preflight_command.h"
 #include "controlplane/ingestctl/tail_command.h"
 
 namespace firehose::ctl {
@@ -19,6 +21,8 @@ int Run(int argc, char** argv) {
   app.require_subcommand(1);
   CommandAction action;
   AddTailCommand(app, &action);
+  AddPreflightCommand(app, &action);
+  AddNicCommand(app, &action);
 
   // CLI11 reports parse errors (and --help) by throwing; they end here.
   try {
