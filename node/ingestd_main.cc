@@ -4,6 +4,13 @@
 //
 // On start it prints one line to stdout, which scripts and tests wait for:
 //   READY grpc=HOST:PORT metrics=HOST:PORT
+//
+// Before EAL starts, it runs the control plane's preflight checks for its config
+// (controlplane/preflight: hugepages, NIC driver, vfio/IOMMU, lcores) and refuses to
+// start, exit code 3, when a required one fails, naming the device and the fix. This is
+// the one place the node links control-plane code: a plain library reading sysfs, called
+// once from main(), never from the data path. The checks only cover what the config
+// uses, so virtual devices with --no-huge pass untouched.
 #include <signal.h>
 
 #include <cstdio>
@@ -14,6 +21,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/time/time.h"
+#include "controlplane/preflight/preflight.h"
+#include "controlplane/preflight/report.h"
 #include "node/config/ingest_config.h"
 #include "node/ingest_node.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -26,6 +35,11 @@ ABSL_FLAG(int, wait_for_subscribers, 0,
 ABSL_FLAG(int, drain_timeout_ms, 5000,
           "On SIGTERM, how long subscribers get to receive what was already decoded.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
+ABSL_FLAG(bool, preflight, true,
+          "Check hugepages, NIC drivers, vfio/IOMMU and lcores before starting and refuse "
+          "to start when a required check fails (see `ingestctl preflight`).");
+ABSL_FLAG(std::string, preflight_root, "/",
+          "Directory that stands for / when preflight reads sysfs and procfs (tests).");
 
 namespace {
 
@@ -60,6 +74,23 @@ int main(int argc, char** argv) {
   if (!config.ok()) {
     spdlog::error("{}", std::string(config.status().message()));
     return 2;
+  }
+
+  if (absl::GetFlag(FLAGS_preflight)) {
+    const firehose::preflight::Report report = firehose::preflight::RunPreflight(
+        *config, firehose::preflight::Options{absl::GetFlag(FLAGS_preflight_root)});
+    for (const firehose::preflight::Check& check : report.checks) {
+      if (check.verdict == firehose::preflight::Verdict::kWarn) {
+        spdlog::warn("preflight: {}: {}: {}{}", check.subject, check.name, check.detail,
+                     check.fix.empty() ? "" : "; fix: " + check.fix);
+      }
+    }
+    if (!report.ok()) {
+      // A node that starts anyway would receive nothing; say what to fix instead.
+      spdlog::error("{}: preflight failed, not starting:\n{}", config_path,
+                    firehose::preflight::FormatFailures(report));
+      return 3;
+    }
   }
 
   const sigset_t stop_signals = BlockStopSignals();
