@@ -1,8 +1,9 @@
 // Builds one columnar batch of records in preallocated memory.
 //
-// A worker appends decoded records; every column is a fixed array sized from the batch
-// limits at start-up, strings go through the per-batch dictionary, and Clear() makes
-// the builder reusable without freeing anything. The export thread turns a finished
+// A worker appends decoded records (statsd, flows, line-protocol points); every column
+// is a fixed array sized from the batch limits at start-up, strings go through the
+// per-batch dictionary, and Clear() makes the builder reusable without freeing
+// anything. max_records bounds the records of all kinds together. The export thread turns a finished
 // builder into a firehose.v1.Batch with ToProto(), which copies whole columns.
 #ifndef FIREHOSE_NODE_BATCH_BATCH_BUILDER_H_
 #define FIREHOSE_NODE_BATCH_BATCH_BUILDER_H_
@@ -32,6 +33,13 @@ inline constexpr uint32_t kBytesPerRecord = 24;
 inline constexpr uint32_t kBytesPerTag = 2;
 // Room for tag references: on average this many per record.
 inline constexpr uint32_t kTagSlotsPerRecord = 8;
+// A flow record's fixed cost: three 16-byte addresses plus ~20 small varints.
+inline constexpr uint32_t kBytesPerFlow = 80;
+// Room for enterprise fields: on average this many per flow record.
+inline constexpr uint32_t kEnterpriseSlotsPerRecord = 2;
+// Line-protocol points: per-field cost (key, type, value) and room for fields.
+inline constexpr uint32_t kBytesPerField = 12;
+inline constexpr uint32_t kFieldSlotsPerRecord = 8;
 
 enum class AddResult : uint8_t {
   kAdded,
@@ -59,6 +67,8 @@ class BatchBuilder {
   BatchBuilder& operator=(const BatchBuilder&) = delete;
 
   AddResult AddStatsd(const decode::StatsdRecord& record, const PacketMeta& meta);
+  AddResult AddFlow(const decode::FlowRecord& record, const PacketMeta& meta);
+  AddResult AddLinePoint(const decode::LinePoint& point, const PacketMeta& meta);
 
   bool empty() const { return records_ == 0; }
   uint32_t record_count() const { return records_; }
@@ -79,6 +89,45 @@ class BatchBuilder {
 
  private:
   uint32_t InternSource(const PacketMeta& meta);
+  // Common limit checks for a record of `new_bytes` approximate bytes.
+  AddResult CheckRoom(uint32_t new_bytes) const;
+  // Counts a record added at `meta`'s receive time.
+  void NoteReceive(const PacketMeta& meta);
+  void FlowsToProto(v1::Batch* out) const;
+  void LinePointsToProto(v1::Batch* out) const;
+
+  // Flow columns, one entry per flow record (see FlowColumns in ingest.proto).
+  struct FlowColumns {
+    explicit FlowColumns(uint32_t max_records, uint32_t max_enterprise, uint32_t max_bytes);
+    std::unique_ptr<uint8_t[]> version, ip_version, protocol, tcp_flags, tos;
+    std::unique_ptr<uint16_t[]> src_port, dst_port;
+    std::unique_ptr<uint32_t[]> exporter, domain, input_if, output_if, src_as, dst_as,
+        sampling, flags, enterprise_count;
+    std::unique_ptr<uint64_t[]> bytes, packets, start, end;
+    std::unique_ptr<int64_t[]> receive;
+    std::unique_ptr<uint8_t[]> src_address, dst_address, next_hop;  // 16 per record
+    // Enterprise fields, concatenated over records.
+    std::unique_ptr<uint32_t[]> ent_number, ent_element, ent_length;
+    std::unique_ptr<char[]> ent_data;
+    uint32_t count = 0;
+    uint32_t ent_used = 0;
+    uint32_t ent_bytes = 0;
+  };
+
+  // Line-protocol columns, one entry per point; tags and fields concatenated.
+  struct LineColumns {
+    LineColumns(uint32_t max_records, uint32_t max_tags, uint32_t max_fields);
+    std::unique_ptr<uint32_t[]> measurement, flags, source, tag_count, field_count;
+    std::unique_ptr<int64_t[]> timestamp, receive;
+    std::unique_ptr<uint32_t[]> tag_key, tag_value;
+    std::unique_ptr<uint32_t[]> field_key;
+    std::unique_ptr<uint8_t[]> field_type;
+    // The value's bits: a double, int64 or uint64 bit pattern, a string index, or 0/1.
+    std::unique_ptr<uint64_t[]> field_value;
+    uint32_t count = 0;
+    uint32_t tags_used = 0;
+    uint32_t fields_used = 0;
+  };
 
   const BatchLimits limits_;
   const uint32_t max_tags_;
@@ -96,8 +145,18 @@ class BatchBuilder {
   std::unique_ptr<uint32_t[]> flags_;
   std::unique_ptr<uint32_t[]> text_;
 
-  uint32_t records_ = 0;
+  std::unique_ptr<uint64_t[]> timestamp_;
+  std::unique_ptr<uint32_t[]> container_id_;
+
+  const uint32_t max_enterprise_;
+  const uint32_t max_fields_;
+  FlowColumns flows_;
+  LineColumns lines_;
+
+  uint32_t records_ = 0;        // all kinds
+  uint32_t statsd_records_ = 0;
   uint32_t tags_used_ = 0;
+  uint32_t extra_bytes_ = 0;    // approximate bytes of flow and line-protocol columns
   int64_t first_receive_ = 0;
   int64_t last_receive_ = 0;
   uint16_t queue_id_ = 0;

@@ -128,3 +128,170 @@ TEST(BatchBuilderTest, FullAtByteLimitTooLargeWhenNothingFits) {
 
 }  // namespace
 }  // namespace firehose::batch
+
+namespace firehose::batch {
+namespace {
+
+TEST(BatchBuilderTest, FlowRecordsBecomeFlowColumns) {
+  BatchBuilder builder(BatchLimits{16, 8192});
+  decode::FlowRecord f;
+  f.version = 10;
+  f.ip_version = 6;
+  f.protocol = 6;
+  f.tcp_flags = 0x12;
+  f.tos = 8;
+  f.src_port = 443;
+  f.dst_port = 50000;
+  f.observation_domain = 42;
+  f.input_interface = 1;
+  f.output_interface = 2;
+  f.src_as = 64500;
+  f.dst_as = 4200000000u;
+  f.sampling_interval = 100;
+  f.flags = decode::kFlowFlagUptimeRelative;
+  f.bytes = 1ull << 40;
+  f.packets = 3;
+  f.start_unix_millis = 1000;
+  f.end_unix_millis = 2000;
+  for (int i = 0; i < 16; ++i) f.src_address[i] = static_cast<uint8_t>(i);
+  f.dst_address[15] = 9;
+  f.next_hop[0] = 0xfe;
+  f.enterprise_count = 2;
+  f.enterprise[0] = {29305, 1, "abc"};
+  f.enterprise[1] = {9, 7, "\xbe\xef"};
+  decode::FlowRecord g;
+  g.version = 5;
+  g.ip_version = 4;
+  g.src_address[10] = g.src_address[11] = 0xff;
+  g.src_address[12] = 10;
+  ASSERT_EQ(builder.AddFlow(f, MetaFrom(1, 2055, 100)), AddResult::kAdded);
+  ASSERT_EQ(builder.AddFlow(g, MetaFrom(2, 2055, 150)), AddResult::kAdded);
+  ASSERT_EQ(builder.AddStatsd(Record("x", 1, MetricType::kCounter), MetaFrom(1, 1, 120)),
+            AddResult::kAdded);
+  EXPECT_EQ(builder.record_count(), 3u);
+
+  v1::Batch batch;
+  builder.ToProto(&batch);
+  EXPECT_EQ(batch.record_count(), 3u);
+  EXPECT_EQ(batch.statsd().name_size(), 1);
+  const v1::FlowColumns& c = batch.flows();
+  ASSERT_EQ(c.version_size(), 2);
+  EXPECT_EQ(c.version(0), 10u);
+  EXPECT_EQ(c.version(1), 5u);
+  EXPECT_EQ(c.ip_version(0), 6u);
+  EXPECT_EQ(c.protocol(0), 6u);
+  EXPECT_EQ(c.tcp_flags(0), 0x12u);
+  EXPECT_EQ(c.tos(0), 8u);
+  EXPECT_EQ(c.src_port(0), 443u);
+  EXPECT_EQ(c.dst_port(0), 50000u);
+  EXPECT_EQ(c.observation_domain(0), 42u);
+  EXPECT_EQ(c.input_interface(0), 1u);
+  EXPECT_EQ(c.output_interface(0), 2u);
+  EXPECT_EQ(c.src_as(0), 64500u);
+  EXPECT_EQ(c.dst_as(0), 4200000000u);
+  EXPECT_EQ(c.sampling_interval(0), 100u);
+  EXPECT_EQ(c.flags(0), static_cast<uint32_t>(v1::FLOW_FLAG_UPTIME_RELATIVE));
+  EXPECT_EQ(c.bytes(0), 1ull << 40);
+  EXPECT_EQ(c.packets(0), 3u);
+  EXPECT_EQ(c.start_unix_millis(0), 1000u);
+  EXPECT_EQ(c.end_unix_millis(0), 2000u);
+  ASSERT_EQ(c.src_address().size(), 32u);
+  EXPECT_EQ(static_cast<uint8_t>(c.src_address()[15]), 15);
+  EXPECT_EQ(static_cast<uint8_t>(c.src_address()[16 + 12]), 10);
+  EXPECT_EQ(static_cast<uint8_t>(c.dst_address()[15]), 9);
+  EXPECT_EQ(static_cast<uint8_t>(c.next_hop()[0]), 0xfe);
+  EXPECT_EQ(c.receive_offset_nanos(0), 0u);
+  EXPECT_EQ(c.receive_offset_nanos(1), 50u);
+  EXPECT_NE(c.exporter(0), c.exporter(1));
+  EXPECT_EQ(batch.sources(c.exporter(1)).port(), 2055u);
+  ASSERT_EQ(c.enterprise_count_size(), 2);
+  EXPECT_EQ(c.enterprise_count(0), 2u);
+  EXPECT_EQ(c.enterprise_count(1), 0u);
+  EXPECT_EQ(c.enterprise_number(0), 29305u);
+  EXPECT_EQ(c.enterprise_element(1), 7u);
+  EXPECT_EQ(c.enterprise_length(0), 3u);
+  EXPECT_EQ(c.enterprise_data(), "abc\xbe\xef");
+}
+
+TEST(BatchBuilderTest, LinePointsBecomeLineProtocolColumns) {
+  BatchBuilder builder(BatchLimits{16, 8192});
+  decode::LinePoint p;
+  p.measurement = "cpu";
+  p.timestamp_unix_nanos = 1700000000000000000;
+  p.has_timestamp = true;
+  p.tag_count = 1;
+  p.tags[0] = {"host", "a"};
+  p.field_count = 5;
+  p.fields[0].key = "f";
+  p.fields[0].type = decode::FieldType::kFloat;
+  p.fields[0].float_value = 1.5;
+  p.fields[1].key = "i";
+  p.fields[1].type = decode::FieldType::kInteger;
+  p.fields[1].int_value = -7;
+  p.fields[2].key = "u";
+  p.fields[2].type = decode::FieldType::kUnsigned;
+  p.fields[2].uint_value = UINT64_MAX;
+  p.fields[3].key = "s";
+  p.fields[3].type = decode::FieldType::kString;
+  p.fields[3].string_value = "text";
+  p.fields[4].key = "b";
+  p.fields[4].type = decode::FieldType::kBoolean;
+  p.fields[4].bool_value = true;
+  decode::LinePoint q;
+  q.measurement = "mem";
+  q.timestamp_unix_nanos = 77;
+  q.field_count = 1;
+  q.fields[0].key = "f";
+  q.fields[0].type = decode::FieldType::kFloat;
+  q.fields[0].float_value = -2;
+  ASSERT_EQ(builder.AddLinePoint(p, MetaFrom(1, 1, 10)), AddResult::kAdded);
+  ASSERT_EQ(builder.AddLinePoint(q, MetaFrom(1, 1, 20)), AddResult::kAdded);
+
+  v1::Batch batch;
+  builder.ToProto(&batch);
+  const v1::LineProtocolColumns& l = batch.line_protocol();
+  ASSERT_EQ(l.measurement_size(), 2);
+  EXPECT_EQ(batch.strings(l.measurement(0)), "cpu");
+  EXPECT_EQ(l.timestamp_unix_nanos(0), 1700000000000000000);
+  EXPECT_EQ(l.flags(0), 0u);
+  EXPECT_EQ(l.flags(1), static_cast<uint32_t>(v1::LINE_PROTOCOL_FLAG_NO_TIMESTAMP));
+  EXPECT_EQ(l.receive_offset_nanos(1), 10u);
+  ASSERT_EQ(l.tag_count_size(), 2);
+  EXPECT_EQ(l.tag_count(0), 1u);
+  EXPECT_EQ(batch.strings(l.tag_key(0)), "host");
+  EXPECT_EQ(batch.strings(l.tag_value(0)), "a");
+  EXPECT_EQ(l.field_count(0), 5u);
+  EXPECT_EQ(l.field_count(1), 1u);
+  ASSERT_EQ(l.field_type_size(), 6);
+  EXPECT_EQ(l.field_type(3), v1::FIELD_TYPE_STRING);
+  ASSERT_EQ(l.float_value_size(), 2);
+  EXPECT_EQ(l.float_value(0), 1.5);
+  EXPECT_EQ(l.float_value(1), -2);
+  EXPECT_EQ(l.int_value(0), -7);
+  EXPECT_EQ(l.uint_value(0), UINT64_MAX);
+  EXPECT_EQ(batch.strings(l.string_value(0)), "text");
+  EXPECT_EQ(l.bool_value(0), true);
+}
+
+TEST(BatchBuilderTest, StatsdExtensionsAndMixedRecordLimit) {
+  BatchBuilder builder(BatchLimits{2, 4096});
+  StatsdRecord r = Record("m", 1, MetricType::kCounter);
+  r.timestamp_unix_seconds = 1656581400;
+  r.container_id = "abc123";
+  ASSERT_EQ(builder.AddStatsd(r, MetaFrom(1, 1, 1)), AddResult::kAdded);
+  decode::LinePoint p;
+  p.measurement = "cpu";
+  p.field_count = 1;
+  p.fields[0].key = "v";
+  ASSERT_EQ(builder.AddLinePoint(p, MetaFrom(1, 1, 2)), AddResult::kAdded);
+  EXPECT_EQ(builder.AddFlow(decode::FlowRecord(), MetaFrom(1, 1, 3)), AddResult::kFull);
+  v1::Batch batch;
+  builder.ToProto(&batch);
+  EXPECT_EQ(batch.statsd().timestamp_unix_seconds(0), 1656581400u);
+  EXPECT_EQ(batch.strings(batch.statsd().container_id(0)), "abc123");
+  builder.Clear();
+  EXPECT_EQ(builder.AddFlow(decode::FlowRecord(), MetaFrom(1, 1, 3)), AddResult::kAdded);
+}
+
+}  // namespace
+}  // namespace firehose::batch

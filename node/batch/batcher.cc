@@ -21,8 +21,12 @@ Batcher::Batcher(uint16_t queue_id, const BatchLimits& limits, uint32_t pool_siz
   for (uint32_t i = 1; i < pool_size; ++i) free_.TryPush(pool_[i].get());
 }
 
-void Batcher::AddStatsd(const decode::StatsdRecord& record, const PacketMeta& meta) {
-  AddResult result = current_->AddStatsd(record, meta);
+// Adds one record of any kind with `add` (a BatchBuilder member), flushing once when
+// the current batch is full. One template for all kinds keeps the flush rules identical.
+template <typename Record>
+void Batcher::Add(AddResult (BatchBuilder::*add)(const Record&, const PacketMeta&),
+                  const Record& record, const PacketMeta& meta) {
+  AddResult result = (current_->*add)(record, meta);
   if (result == AddResult::kFull) {
     if (current_->at_record_limit()) {
       counters_.flushes_on_records.Increment();
@@ -30,7 +34,7 @@ void Batcher::AddStatsd(const decode::StatsdRecord& record, const PacketMeta& me
       counters_.flushes_on_bytes.Increment();
     }
     Flush();
-    result = current_->AddStatsd(record, meta);
+    result = (current_->*add)(record, meta);
   }
   if (result == AddResult::kAdded) {
     counters_.records_added.Increment();
@@ -39,6 +43,18 @@ void Batcher::AddStatsd(const decode::StatsdRecord& record, const PacketMeta& me
     // record can cause: either way the record cannot be batched.
     counters_.record_too_large.Increment();
   }
+}
+
+void Batcher::AddStatsd(const decode::StatsdRecord& record, const PacketMeta& meta) {
+  Add(&BatchBuilder::AddStatsd, record, meta);
+}
+
+void Batcher::AddFlow(const decode::FlowRecord& record, const PacketMeta& meta) {
+  Add(&BatchBuilder::AddFlow, record, meta);
+}
+
+void Batcher::AddLinePoint(const decode::LinePoint& point, const PacketMeta& meta) {
+  Add(&BatchBuilder::AddLinePoint, point, meta);
 }
 
 void Batcher::Flush() {

@@ -46,6 +46,8 @@ class Batcher final : public decode::RecordSink {
 
   // --- Worker side ---
   void AddStatsd(const decode::StatsdRecord& record, const PacketMeta& meta) override;
+  void AddFlow(const decode::FlowRecord& record, const PacketMeta& meta) override;
+  void AddLinePoint(const decode::LinePoint& point, const PacketMeta& meta) override;
   // Flushes when the oldest record has waited `max_delay_nanos`. Call every poll.
   void FlushIfDue(int64_t now_unix_nanos) {
     if (!current_->empty() &&
@@ -74,6 +76,9 @@ class Batcher final : public decode::RecordSink {
   uint32_t pool_size() const { return pool_size_; }
 
  private:
+  template <typename Record>
+  void Add(AddResult (BatchBuilder::*add)(const Record&, const PacketMeta&),
+           const Record& record, const PacketMeta& meta);
   void Flush();
 
   const uint16_t queue_id_;

@@ -88,3 +88,25 @@ TEST(BatcherTest, RecordTooLargeIsCounted) {
 
 }  // namespace
 }  // namespace firehose::batch
+
+namespace firehose::batch {
+namespace {
+
+TEST(BatcherTest, FlowsAndLinePointsFlushLikeStatsd) {
+  Batcher batcher(1, BatchLimits{3, 1 << 16}, 4, 1'000'000);
+  decode::LinePoint p;
+  p.measurement = "cpu";
+  p.field_count = 1;
+  p.fields[0].key = "v";
+  for (int i = 0; i < 2; ++i) batcher.AddFlow(decode::FlowRecord(), At(i));
+  for (int i = 0; i < 2; ++i) batcher.AddLinePoint(p, At(10 + i));
+  EXPECT_EQ(batcher.counters().records_added.Get(), 4u);
+  EXPECT_EQ(batcher.counters().flushes_on_records.Get(), 1u);
+  BatchBuilder* full = batcher.TakeFull();
+  ASSERT_NE(full, nullptr);
+  EXPECT_EQ(full->record_count(), 3u);
+  batcher.Release(full);
+}
+
+}  // namespace
+}  // namespace firehose::batch

@@ -14,7 +14,13 @@ namespace {
 class CountingSink : public RecordSink {
  public:
   void AddStatsd(const StatsdRecord&, const PacketMeta&) override { ++count; }
+  void AddLinePoint(const LinePoint& point, const PacketMeta&) override {
+    ++points;
+    last_timestamp = point.timestamp_unix_nanos;
+  }
   int count = 0;
+  int points = 0;
+  int64_t last_timestamp = 0;
 };
 
 TEST(DecoderRegistryTest, MakesStatsdDecoder) {
@@ -46,6 +52,19 @@ TEST(DecoderRegistryTest, EveryKnownFormatIsConstructible) {
   }
 }
 
+TEST(DecoderRegistryTest, MakesFlowAndLineProtocolDecoders) {
+  auto netflow = MakeDecoder("netflow");
+  ASSERT_TRUE(netflow.ok()) << netflow.status();
+  EXPECT_EQ((*netflow)->name(), "netflow");
+  auto influx = MakeDecoder("influx_ms");
+  ASSERT_TRUE(influx.ok()) << influx.status();
+  CountingSink sink;
+  (*influx)->Decode("cpu,host=a value=1 1700000000000", PacketMeta(), sink);
+  EXPECT_EQ((*influx)->records(), 1u);
+  EXPECT_EQ(sink.points, 1);
+  EXPECT_EQ(sink.last_timestamp, 1700000000000LL * 1000000);
+}
+
 TEST(DecoderRegistryTest, RejectsUnknownFormat) {
   for (std::string_view format : {"netflow9", "", "STATSD", "statsd "}) {
     absl::StatusOr<std::unique_ptr<Decoder>> decoder = MakeDecoder(format);
@@ -53,7 +72,8 @@ TEST(DecoderRegistryTest, RejectsUnknownFormat) {
     EXPECT_EQ(decoder.status().code(), absl::StatusCode::kInvalidArgument);
     const std::string message(decoder.status().message());
     EXPECT_NE(message.find("\"" + std::string(format) + "\""), std::string::npos) << message;
-    EXPECT_NE(message.find("known formats: statsd"), std::string::npos) << message;
+    EXPECT_NE(message.find("known formats: statsd, netflow, influx"), std::string::npos)
+        << message;
   }
 }
 

@@ -147,6 +147,8 @@ std::optional<StatsdError> StatsdDecoder::ParseLine(std::string_view line,
   record->sample_rate = 1.0f;
   record->flags = 0;
   record->tag_count = 0;
+  record->timestamp_unix_seconds = 0;
+  record->container_id = std::string_view();
   if (record->type == MetricType::kSet) {
     if (value_begin == value_end) return StatsdError::kBadValue;
     record->value = 0;
@@ -200,20 +202,29 @@ std::optional<StatsdError> StatsdDecoder::ParseLine(std::string_view line,
         break;
       }
       case 'c':
-        // Container ID (DogStatsD origin detection): accepted and ignored until
-        // records carry an origin.
+        // Container ID (DogStatsD origin detection), kept so consumers can enrich by
+        // origin. An empty id is kept as "none".
         if (section_end - section < 2 || section[1] != ':') {
           return StatsdError::kUnknownSection;
         }
+        record->container_id = std::string_view(section + 2, section_end - section - 2);
         break;
       case 'T': {
-        // Client-side timestamp (DogStatsD 1.3): validated, ignored for now; the
-        // record keeps the packet's receive time.
+        // Client-side timestamp (DogStatsD 1.3), seconds since the Unix epoch. Kept
+        // beside the receive time: a client that aggregates sends the interval's time.
         const size_t digits = section_end - section - 1;
-        if (digits == 0 || digits > kMaxTimestampDigits) return StatsdError::kBadTimestamp;
+        if (digits == 0 || digits > kMaxTimestampDigits || record->timestamp_unix_seconds) {
+          return StatsdError::kBadTimestamp;
+        }
+        uint64_t seconds = 0;
         for (const char* d = section + 1; d != section_end; ++d) {
           if (*d < '0' || *d > '9') return StatsdError::kBadTimestamp;
+          const uint64_t digit = static_cast<uint64_t>(*d - '0');
+          if (seconds > (UINT64_MAX - digit) / 10) return StatsdError::kBadTimestamp;
+          seconds = seconds * 10 + digit;
         }
+        if (seconds == 0) return StatsdError::kBadTimestamp;
+        record->timestamp_unix_seconds = seconds;
         break;
       }
       default:

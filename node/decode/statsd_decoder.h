@@ -8,8 +8,8 @@
 //   type     = "c" | "g" | "ms" | "h" | "s" | "d"
 //   section  = "@" rate             sample rate, a float in (0, 1]
 //            | "#" tag *( "," tag )  tags, each non-empty, at most kMaxStatsdTags
-//            | "c:" container-id     DogStatsD origin detection: accepted, ignored
-//            | "T" digits            DogStatsD timestamp: validated, ignored
+//            | "c:" container-id     DogStatsD origin detection: kept (container_id)
+//            | "T" digits            DogStatsD timestamp, Unix seconds: kept
 //
 // Rules, in the order they are checked (the first rule a line breaks names its error):
 //   - A line is at most kStatsdMaxLineLen bytes (without its terminator): line_too_long.
@@ -30,8 +30,11 @@
 //   - Sections: an unknown leading character or an empty section is unknown_section; a
 //     rate outside (0, 1], unparsable, or given twice is bad_sample_rate; an empty tag
 //     list or tag entry, or a second tag section, is bad_tag; more than
-//     kMaxStatsdTags tags is too_many_tags; a "T" section that is not 1-20 digits is
-//     bad_timestamp.
+//     kMaxStatsdTags tags is too_many_tags; a "T" section that is not 1-20 digits, is
+//     0, overflows 64 bits or is given twice is bad_timestamp.
+//   - Events ("_e{...}") and service checks ("_sc|...") are deliberately not decoded:
+//     they are rare, free-text, and belong to an event store rather than a metrics
+//     stream. Each is counted under its own reason so an operator sees who sends them.
 //
 // Hot path: no allocation, no std::string, lines and fields are found with memchr.
 // Plain decimals (<= 15 digits, no exponent) are converted by an exact fast path;

@@ -34,6 +34,8 @@ struct Collected {
   std::string text;
   std::vector<std::string> tags;
   uint16_t source_port = 0;
+  uint64_t timestamp = 0;
+  std::string container_id;
 };
 
 class CollectingSink : public RecordSink {
@@ -48,6 +50,8 @@ class CollectingSink : public RecordSink {
     c.text = std::string(r.text);
     for (int i = 0; i < r.tag_count; ++i) c.tags.emplace_back(r.tags[i]);
     c.source_port = meta.source_port;
+    c.timestamp = r.timestamp_unix_seconds;
+    c.container_id = std::string(r.container_id);
     records.push_back(std::move(c));
   }
   std::vector<Collected> records;
@@ -249,11 +253,18 @@ TEST(StatsdDecoderTest, MaxTagsAccepted) {
   EXPECT_EQ(ErrorOf(line + ",t64"), StatsdError::kTooManyTags);
 }
 
-TEST(StatsdDecoderTest, DogStatsdExtensionsAcceptedAndIgnored) {
+TEST(StatsdDecoderTest, DogStatsdExtensionsAreKept) {
   Collected r = DecodeOk("dd.metric:2|c|#env:prod|c:3a7f9e0b|T1656581400");
   EXPECT_EQ(r.name, "dd.metric");
   EXPECT_DOUBLE_EQ(r.value, 2);
   EXPECT_EQ(r.tags, std::vector<std::string>{"env:prod"});
+  EXPECT_EQ(r.container_id, "3a7f9e0b");
+  EXPECT_EQ(r.timestamp, 1656581400u);
+  // Absent extensions read as zero / empty, also on a reused decoder scratch record.
+  Collected plain = DecodeOk("dd.metric:2|c");
+  EXPECT_EQ(plain.timestamp, 0u);
+  EXPECT_EQ(plain.container_id, "");
+  EXPECT_EQ(DecodeOk("m:1|g|T18446744073709551615").timestamp, UINT64_MAX);
 }
 
 TEST(StatsdDecoderTest, NameRules) {
@@ -352,6 +363,9 @@ TEST(StatsdDecoderTest, MalformedLines) {
       {"foo:1|c|T", StatsdError::kBadTimestamp},
       {"foo:1|c|T12a", StatsdError::kBadTimestamp},
       {"foo:1|c|T123456789012345678901", StatsdError::kBadTimestamp},
+      {"foo:1|c|T18446744073709551616", StatsdError::kBadTimestamp},
+      {"foo:1|c|T0", StatsdError::kBadTimestamp},
+      {"foo:1|c|T5|T6", StatsdError::kBadTimestamp},
       {"_e{5,4}:title|text", StatsdError::kEventUnsupported},
       {"_e{5,4}:title|text|#env:prod", StatsdError::kEventUnsupported},
       {"_sc|my.check|0|#env:prod", StatsdError::kServiceCheckUnsupported},
