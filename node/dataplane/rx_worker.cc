@@ -5,6 +5,8 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <thread>
 
@@ -52,7 +54,17 @@ void RxWorker::HandleMbuf(rte_mbuf* mbuf, int64_t now_unix_nanos) {
   HandleFrame(rte_pktmbuf_mtod(mbuf, const uint8_t*), mbuf->data_len, now_unix_nanos);
 }
 
+double RxWorker::cpu_seconds() const {
+  if (!running_.load(std::memory_order_acquire)) return 0;
+  clockid_t clock;
+  timespec ts;
+  if (pthread_getcpuclockid(thread_, &clock) != 0 || clock_gettime(clock, &ts) != 0) return 0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 void RxWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& stop) {
+  thread_ = pthread_self();
+  running_.store(true, std::memory_order_release);
   // Before the data path starts, sleeping is fine.
   while (!go.load(std::memory_order_acquire) && !stop.load(std::memory_order_acquire)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

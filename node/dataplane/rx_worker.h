@@ -9,6 +9,8 @@
 #ifndef FIREHOSE_NODE_DATAPLANE_RX_WORKER_H_
 #define FIREHOSE_NODE_DATAPLANE_RX_WORKER_H_
 
+#include <pthread.h>
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -34,6 +36,8 @@ inline constexpr int kMaxDecoderPorts = 16;
 enum class WorkerDrop : uint8_t {
   kUnknownPort,    // UDP to a port no decoder is configured for
   kMultiSegment,   // frame spread over chained mbufs (larger than one mbuf)
+  kKernelReceiveBuffer,  // kernel backend: dropped by the kernel, socket buffer full
+  kTruncatedDatagram,    // kernel backend: datagram larger than the receive buffer
   kCount,
 };
 inline constexpr int kWorkerDropCount = static_cast<int>(WorkerDrop::kCount);
@@ -43,6 +47,10 @@ constexpr std::string_view WorkerDropName(WorkerDrop drop) {
       return "unknown_port";
     case WorkerDrop::kMultiSegment:
       return "multi_segment";
+    case WorkerDrop::kKernelReceiveBuffer:
+      return "kernel_rcvbuf";
+    case WorkerDrop::kTruncatedDatagram:
+      return "truncated_datagram";
     case WorkerDrop::kCount:
       break;
   }
@@ -78,6 +86,9 @@ class RxWorker {
   void HandleFrame(const uint8_t* frame, uint32_t length, int64_t now_unix_nanos);
 
   const QueueCounters& counters() const { return counters_; }
+  // CPU time the worker thread has used (CLOCK_THREAD_CPUTIME_ID of that thread, read
+  // from outside it), or 0 before it started. Benchmarks divide packets by this.
+  double cpu_seconds() const;
   uint16_t port_id() const { return port_id_; }
   uint16_t queue_id() const { return queue_id_; }
 
@@ -91,6 +102,9 @@ class RxWorker {
   batch::Batcher* const batcher_;
   const TscClock* const clock_;
   QueueCounters counters_;
+  // pthread_t of the running worker, published once when Run() starts.
+  std::atomic<bool> running_{false};
+  pthread_t thread_{};
 };
 
 }  // namespace firehose::dataplane

@@ -3,6 +3,9 @@
 
 #include <rte_ethdev.h>
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "node/metrics/family_builder.h"
 
 namespace firehose::metrics {
@@ -30,10 +33,12 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
   auto flushes = Counter("firehose_batch_flushes_total", "Batch flushes, by cause.");
   auto occupancy = Gauge("firehose_handoff_ring_occupancy",
                          "Batches waiting in a worker's hand-off ring.");
+  auto worker_cpu = Counter("firehose_worker_cpu_seconds_total",
+                            "CPU time used by each worker lcore's thread.");
 
   for (const WorkerSources& w : sources_.workers) {
     const std::string queue = std::to_string(w.queue_id);
-    const dataplane::QueueCounters& c = w.worker->counters();
+    const dataplane::QueueCounters& c = *w.counters;
     // The worker bumps rx_packets before the outcome counters, so reading the outcomes
     // first keeps a live scrape consistent: rx >= delivered + dropped, the difference
     // being the packet in flight. At rest the two sides are equal.
@@ -76,14 +81,15 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
     flushes.Add({{"queue", queue}, {"cause", "delay"}}, b.flushes_on_delay.Get());
     flushes.Add({{"queue", queue}, {"cause", "stop"}}, b.flushes_on_stop.Get());
     occupancy.Add({{"queue", queue}}, w.batcher->handoff_occupancy());
+    worker_cpu.Add({{"port", w.port_name}, {"queue", queue}}, w.cpu_seconds());
   }
   for (auto* family : {&rx_packets, &rx_bytes, &delivered, &dropped, &decoder_records,
                        &decoder_errors, &batch_records, &batch_dropped, &handed_off, &flushes,
-                       &occupancy}) {
+                       &occupancy, &worker_cpu}) {
     out.push_back(family->Build());
   }
 
-  // NIC counters as the PMD reports them; imissed is what the NIC dropped because no
+  // NIC counters as the PMD reports them (DPDK backend only); imissed is what the NIC dropped because no
   // RX descriptor was free, i.e. the node was too slow.
   auto nic_packets = Counter("firehose_nic_rx_packets_total", "Packets the NIC received.");
   auto nic_missed = Counter("firehose_nic_rx_missed_total",
@@ -130,7 +136,38 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
   out.push_back(Counter("firehose_subscriber_dropped_records_total",
                         "Records dropped from full subscriber queues, summed over subscribers.")
                     .Add({{"reason", "queue_full"}}, hub.dropped_records)
+                    .Add({{"reason", "replay_expired"}}, hub.expired_records)
                     .Build());
+  out.push_back(Counter("firehose_subscriber_disconnects_total",
+                        "Streams ended by the node because the subscriber was too slow.")
+                    .Add({{"reason", "too_slow"}}, hub.disconnected_slow)
+                    .Build());
+  out.push_back(Gauge("firehose_replay_ring_bytes", "Bytes of batches in the replay ring.")
+                    .Add({}, hub.replay.bytes)
+                    .Build());
+  out.push_back(Gauge("firehose_replay_ring_batches", "Batches in the replay ring.")
+                    .Add({}, hub.replay.batches)
+                    .Build());
+  // One series per connected subscriber, labelled "name#id" (the id tells two
+  // subscribers of the same name apart); series vanish when the stream ends.
+  auto lag = Gauge("firehose_subscriber_lag_batches",
+                   "Batches published that this subscriber has not been sent yet.");
+  auto queued = Gauge("firehose_subscriber_queued_batches",
+                      "Batches waiting in this subscriber's queue or replay.");
+  auto stream_delivered = Counter("firehose_subscriber_stream_delivered_records_total",
+                                  "Records written to this subscriber's stream.");
+  auto stream_dropped = Counter("firehose_subscriber_stream_dropped_records_total",
+                                "Records this subscriber's full queue dropped.");
+  for (const exporter::SubscriberSnapshot& s : sources_.hub->Subscribers()) {
+    const std::string subscriber = absl::StrCat(s.name, "#", s.id);
+    lag.Add({{"subscriber", subscriber}}, s.lag_batches);
+    queued.Add({{"subscriber", subscriber}}, s.stats.queued_batches);
+    stream_delivered.Add({{"subscriber", subscriber}}, s.stats.delivered_records);
+    stream_dropped.Add({{"subscriber", subscriber}}, s.stats.dropped_records);
+  }
+  for (auto* family : {&lag, &queued, &stream_delivered, &stream_dropped}) {
+    out.push_back(family->Build());
+  }
   return out;
 }
 

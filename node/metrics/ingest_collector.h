@@ -12,6 +12,7 @@
 #define FIREHOSE_NODE_METRICS_INGEST_COLLECTOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,9 @@ namespace firehose::metrics {
 struct WorkerSources {
   std::string port_name;
   uint16_t queue_id = 0;
-  const dataplane::RxWorker* worker = nullptr;
+  // A DPDK RxWorker's or a kernel SocketWorker's counters and CPU clock.
+  const dataplane::QueueCounters* counters = nullptr;
+  std::function<double()> cpu_seconds;
   const batch::Batcher* batcher = nullptr;
   std::vector<const decode::Decoder*> decoders;
 };

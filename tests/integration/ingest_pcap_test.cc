@@ -11,18 +11,15 @@
 #include <fstream>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
-#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "proto/firehose/v1/ingest.grpc.pb.h"
+#include "tests/support/ingestd_process.h"
 #include "tests/support/prometheus_text.h"
+#include "tests/support/record_collector.h"
 #include "tests/support/subprocess.h"
 #include "tools/pcapgen/frame_builder.h"
 #include "tools/pcapgen/pcap_writer.h"
@@ -35,24 +32,7 @@ using ::testing::UnorderedElementsAreArray;
 
 constexpr int kGeneratedPackets = 500;
 
-// A record in a form that is easy to compare: name|value|type|rate|tags|member.
-std::string Key(const std::string& name, double value, const std::string& type, double rate,
-                const std::vector<std::string>& tags, const std::string& member = "") {
-  return absl::StrCat(name, "|", value, "|", type, "|", rate, "|", absl::StrJoin(tags, ","),
-                      "|", member);
-}
-
-std::string TypeSuffix(int type) {
-  switch (type) {
-    case v1::METRIC_TYPE_COUNTER: return "c";
-    case v1::METRIC_TYPE_GAUGE: return "g";
-    case v1::METRIC_TYPE_TIMER: return "ms";
-    case v1::METRIC_TYPE_HISTOGRAM: return "h";
-    case v1::METRIC_TYPE_SET: return "s";
-    case v1::METRIC_TYPE_DISTRIBUTION: return "d";
-  }
-  return "?";
-}
+using testing::StatsdKey;
 
 struct Capture {
   std::vector<std::vector<uint8_t>> frames;
@@ -67,25 +47,25 @@ Capture BuildCapture() {
     c.frames.push_back(FrameBuilder().Ports(40000, 8125).Payload(payload).Build());
   };
   statsd("cpu.load:0.5|g|#host:a,env:prod");
-  c.expected_records.push_back(Key("cpu.load", 0.5, "g", 1, {"host:a", "env:prod"}));
+  c.expected_records.push_back(StatsdKey("cpu.load", 0.5, "g", 1, {"host:a", "env:prod"}));
   statsd("api.requests:3|c|@0.5\napi.latency:12.5|ms|#route:/v1\n");
-  c.expected_records.push_back(Key("api.requests", 3, "c", 0.5, {}));
-  c.expected_records.push_back(Key("api.latency", 12.5, "ms", 1, {"route:/v1"}));
+  c.expected_records.push_back(StatsdKey("api.requests", 3, "c", 0.5, {}));
+  c.expected_records.push_back(StatsdKey("api.latency", 12.5, "ms", 1, {"route:/v1"}));
   statsd("queue.depth:-4|g\nusers.unique:alice|s\nsize:7|h\nreq.size:250|d|@0.25|#a,b:c");
-  c.expected_records.push_back(Key("queue.depth", -4, "g", 1, {}));
-  c.expected_records.push_back(Key("users.unique", 0, "s", 1, {}, "alice"));
-  c.expected_records.push_back(Key("size", 7, "h", 1, {}));
-  c.expected_records.push_back(Key("req.size", 250, "d", 0.25, {"a", "b:c"}));
+  c.expected_records.push_back(StatsdKey("queue.depth", -4, "g", 1, {}));
+  c.expected_records.push_back(StatsdKey("users.unique", 0, "s", 1, {}, "alice"));
+  c.expected_records.push_back(StatsdKey("size", 7, "h", 1, {}));
+  c.expected_records.push_back(StatsdKey("req.size", 250, "d", 0.25, {"a", "b:c"}));
   // One good line among malformed ones: the good one still decodes.
   statsd("good.one:1|c\nbad_no_colon\nbad.type:1|zz");
-  c.expected_records.push_back(Key("good.one", 1, "c", 1, {}));
+  c.expected_records.push_back(StatsdKey("good.one", 1, "c", 1, {}));
   c.expected_malformed_lines += 2;
   statsd("\x01\x02garbage without structure");
   c.expected_malformed_lines += 1;
   // An 802.1Q-tagged packet is ours too.
   c.frames.push_back(
       FrameBuilder().Vlan(100).Ports(40001, 8125).Payload("vlan.metric:9|c").Build());
-  c.expected_records.push_back(Key("vlan.metric", 9, "c", 1, {}));
+  c.expected_records.push_back(StatsdKey("vlan.metric", 9, "c", 1, {}));
 
   // Frames that are not ours, each under its own reason.
   c.frames.push_back(FrameBuilder().EtherType(pcapgen::kEtherTypeArp).Payload("arp").Build());
@@ -107,7 +87,7 @@ Capture BuildCapture() {
   for (int i = 0; i < kGeneratedPackets; ++i) {
     const std::string name = absl::StrCat("gen.metric.", i % 50);
     statsd(absl::StrCat(name, ":", i, "|c|#i:", i));
-    c.expected_records.push_back(Key(name, i, "c", 1, {absl::StrCat("i:", i)}));
+    c.expected_records.push_back(StatsdKey(name, i, "c", 1, {absl::StrCat("i:", i)}));
   }
   return c;
 }
@@ -128,114 +108,23 @@ std::string WriteConfig(const std::string& dir, const std::string& pcap) {
   return path;
 }
 
-// Collects everything a subscription delivers, on its own thread.
-class Collector {
- public:
-  explicit Collector(const std::string& address) {
-    auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-    stub_ = v1::Ingest::NewStub(channel);
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~Collector() {
-    context_.TryCancel();
-    thread_.join();
-  }
-
-  bool WaitForRecords(size_t count, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return records_.size() >= count || done_; };
-    mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-    return records_.size() >= count;
-  }
-  bool WaitForEnd(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto ended = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return done_; };
-    return mu_.AwaitWithTimeout(absl::Condition(&ended), timeout);
-  }
-  std::vector<std::string> records() {
-    absl::MutexLock lock(&mu_);
-    return records_;
-  }
-  std::vector<uint64_t> seqs() {
-    absl::MutexLock lock(&mu_);
-    return seqs_;
-  }
-  int gaps() {
-    absl::MutexLock lock(&mu_);
-    return gaps_;
-  }
-  grpc::Status status() {
-    absl::MutexLock lock(&mu_);
-    return status_;
-  }
-
- private:
-  void Run() {
-    v1::SubscribeRequest request;
-    request.set_client_name("integration-test");
-    auto reader = stub_->Subscribe(&context_, request);
-    v1::SubscribeResponse response;
-    while (reader->Read(&response)) {
-      absl::MutexLock lock(&mu_);
-      if (response.has_notice()) {
-        if (response.notice().has_gap()) ++gaps_;
-        continue;
-      }
-      const v1::Batch& b = response.batch();
-      EXPECT_EQ(b.node_id(), "it-node");
-      EXPECT_EQ(b.epoch(), 1u);
-      seqs_.push_back(b.seq());
-      const v1::StatsdColumns& s = b.statsd();
-      EXPECT_EQ(static_cast<int>(b.record_count()), s.name_size());
-      int tag_cursor = 0;
-      for (int i = 0; i < s.name_size(); ++i) {
-        std::vector<std::string> tags;
-        for (uint32_t t = 0; t < s.tag_count(i); ++t) tags.push_back(b.strings(s.tags(tag_cursor++)));
-        records_.push_back(Key(b.strings(s.name(i)), s.value(i), TypeSuffix(s.type(i)),
-                               s.sample_rate(i), tags, b.strings(s.text(i))));
-      }
-    }
-    absl::MutexLock lock(&mu_);
-    status_ = reader->Finish();
-    done_ = true;
-  }
-
-  std::unique_ptr<v1::Ingest::Stub> stub_;
-  grpc::ClientContext context_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::vector<std::string> records_ ABSL_GUARDED_BY(mu_);
-  std::vector<uint64_t> seqs_ ABSL_GUARDED_BY(mu_);
-  int gaps_ ABSL_GUARDED_BY(mu_) = 0;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status status_ ABSL_GUARDED_BY(mu_);
-};
-
 TEST(IngestPcapTest, SubscriberReceivesExactlyTheValidRecordsAndMetricsAccountForAll) {
-  const std::string dir = std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp";
+  const std::string dir = testing::TestTempDir();
   const Capture capture = BuildCapture();
   const std::string pcap = dir + "/known.pcap";
   ASSERT_TRUE(pcapgen::WritePcapFile(pcap, capture.frames).ok());
   const std::string config = WriteConfig(dir, pcap);
 
-  absl::StatusOr<testing::Subprocess> ingestd = testing::Subprocess::Start(
-      {"node/ingestd", "--config=" + config, "--wait_for_subscribers=1"});
-  ASSERT_TRUE(ingestd.ok()) << ingestd.status();
-  absl::StatusOr<std::string> ready = ingestd->WaitForLine("READY", absl::Seconds(30));
-  ASSERT_TRUE(ready.ok()) << ready.status();
-  // READY grpc=HOST:PORT metrics=HOST:PORT
-  std::map<std::string, std::string> endpoints;
-  for (absl::string_view part : absl::StrSplit(*ready, ' ')) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(part, absl::MaxSplits('=', 1));
-    endpoints[kv.first] = kv.second;
-  }
-
-  Collector collector(endpoints["grpc"]);
+  absl::StatusOr<testing::IngestdProcess> node =
+      testing::StartIngestd("node/ingestd", config, {"--wait_for_subscribers=1"});
+  ASSERT_TRUE(node.ok()) << node.status();
+  testing::Subprocess* ingestd = &node->process;
+  testing::RecordCollector collector(node->grpc_address, "integration-test");
   ASSERT_TRUE(collector.WaitForRecords(capture.expected_records.size(), absl::Seconds(30)))
       << "received " << collector.records().size() << " of "
       << capture.expected_records.size();
 
-  absl::StatusOr<std::string> page = testing::HttpGet(endpoints["metrics"], "/metrics");
+  absl::StatusOr<std::string> page = testing::HttpGet(node->metrics_address, "/metrics");
   ASSERT_TRUE(page.ok()) << page.status();
   const std::vector<testing::Sample> m = testing::ParsePrometheusText(*page);
 
@@ -249,6 +138,7 @@ TEST(IngestPcapTest, SubscriberReceivesExactlyTheValidRecordsAndMetricsAccountFo
   // Exactly the valid records, each once.
   EXPECT_THAT(collector.records(), UnorderedElementsAreArray(capture.expected_records));
   EXPECT_EQ(collector.gaps(), 0);
+  for (const std::string& node_id : collector.node_ids()) EXPECT_EQ(node_id, "it-node");
   const std::vector<uint64_t> seqs = collector.seqs();
   for (size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], i + 1) << "seq must step by one";
 
@@ -283,7 +173,7 @@ TEST(IngestPcapTest, SubscriberReceivesExactlyTheValidRecordsAndMetricsAccountFo
 }
 
 TEST(IngestPcapTest, BadConfigNamesFileAndFieldAndExitsNonZero) {
-  const std::string dir = std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp";
+  const std::string dir = testing::TestTempDir();
   const std::string path = dir + "/bad.yaml";
   std::ofstream(path) << "node_id: x\nports:\n  - device: net_null0\nbatch:\n  max_records: 0\n";
   int fds[2];

@@ -1,0 +1,217 @@
+// Kernel socket receive loop; see the header.
+#include "node/dataplane/socket_worker.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace firehose::dataplane {
+namespace {
+
+// Largest UDP payload over IPv4/IPv6 without jumbograms.
+constexpr size_t kMaxDatagram = 65536;
+constexpr size_t kControlBytes = CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(uint32_t));
+// How long an idle worker sleeps in poll() before checking for stop and due batches.
+constexpr int kIdlePollMillis = 1;
+
+int64_t RealtimeNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+absl::Status SocketError(const std::string& what, const std::string& address, uint16_t port) {
+  return absl::UnavailableError(
+      absl::StrCat("kernel backend: ", what, " on ", address, ":", port, ": ",
+                   std::strerror(errno)));
+}
+
+}  // namespace
+
+SocketWorker::SocketWorker(uint16_t queue_id, batch::Batcher* batcher, int recv_batch)
+    : queue_id_(queue_id), batcher_(batcher), recv_batch_(std::max(1, recv_batch)) {
+  buffers_.resize(static_cast<size_t>(recv_batch_) * kMaxDatagram);
+  controls_.resize(static_cast<size_t>(recv_batch_) * kControlBytes);
+  addresses_.resize(static_cast<size_t>(recv_batch_) * sizeof(sockaddr_in6));
+}
+
+SocketWorker::~SocketWorker() {
+  for (Endpoint& e : endpoints_) {
+    if (e.fd >= 0) close(e.fd);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<SocketWorker>> SocketWorker::Open(
+    uint16_t queue_id, const std::vector<DecoderRoute>& routes, batch::Batcher* batcher,
+    const SocketWorkerOptions& options) {
+  std::unique_ptr<SocketWorker> worker(new SocketWorker(queue_id, batcher, options.recv_batch));
+  sockaddr_storage address = {};
+  socklen_t address_len = 0;
+  int family = AF_INET;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+  if (inet_pton(AF_INET, options.bind_address.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    address_len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, options.bind_address.c_str(), &v6->sin6_addr) == 1) {
+    family = AF_INET6;
+    v6->sin6_family = AF_INET6;
+    address_len = sizeof(sockaddr_in6);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kernel.bind_address: not an IPv4 or IPv6 address: \"", options.bind_address, "\""));
+  }
+  for (const DecoderRoute& route : routes) {
+    Endpoint endpoint;
+    endpoint.port = route.udp_port;
+    endpoint.decoder = route.decoder;
+    endpoint.fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (endpoint.fd < 0) return SocketError("socket()", options.bind_address, route.udp_port);
+    worker->endpoints_.push_back(endpoint);
+    const int one = 1;
+    if (setsockopt(endpoint.fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+        setsockopt(endpoint.fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) != 0 ||
+        setsockopt(endpoint.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0) {
+      return SocketError("setsockopt", options.bind_address, route.udp_port);
+    }
+    // SO_RCVBUF is capped by net.core.rmem_max; SO_RCVBUFFORCE (root) is not, so try it
+    // first and fall back. The kernel doubles the value for bookkeeping.
+    if (setsockopt(endpoint.fd, SOL_SOCKET, SO_RCVBUFFORCE, &options.rcvbuf_bytes,
+                   sizeof(int)) != 0) {
+      setsockopt(endpoint.fd, SOL_SOCKET, SO_RCVBUF, &options.rcvbuf_bytes, sizeof(int));
+    }
+    if (family == AF_INET) {
+      v4->sin_port = htons(route.udp_port);
+    } else {
+      v6->sin6_port = htons(route.udp_port);
+    }
+    if (bind(endpoint.fd, reinterpret_cast<sockaddr*>(&address), address_len) != 0) {
+      return SocketError("bind()", options.bind_address, route.udp_port);
+    }
+    sockaddr_storage bound = {};
+    socklen_t bound_len = sizeof(bound);
+    getsockname(endpoint.fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
+    worker->endpoints_.back().port =
+        ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  }
+  return worker;
+}
+
+std::vector<uint16_t> SocketWorker::bound_ports() const {
+  std::vector<uint16_t> ports;
+  for (const Endpoint& e : endpoints_) ports.push_back(e.port);
+  return ports;
+}
+
+double SocketWorker::cpu_seconds() const {
+  if (finished_.load(std::memory_order_acquire)) return final_cpu_seconds_;
+  if (!running_.load(std::memory_order_acquire)) return 0;
+  clockid_t clock;
+  timespec ts;
+  if (pthread_getcpuclockid(thread_, &clock) != 0 || clock_gettime(clock, &ts) != 0) return 0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+int SocketWorker::ReceiveOnce(Endpoint& endpoint) {
+  // The scratch vectors are sized in the constructor; the message headers live on the
+  // stack and are rebuilt each call because recvmmsg writes lengths into them.
+  mmsghdr messages[256];
+  iovec iovs[256];
+  const int batch = std::min(recv_batch_, 256);
+  for (int i = 0; i < batch; ++i) {
+    iovs[i] = {buffers_.data() + static_cast<size_t>(i) * kMaxDatagram, kMaxDatagram};
+    messages[i].msg_hdr = {};
+    messages[i].msg_hdr.msg_iov = &iovs[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+    messages[i].msg_hdr.msg_name = addresses_.data() + static_cast<size_t>(i) * sizeof(sockaddr_in6);
+    messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
+    messages[i].msg_hdr.msg_control = controls_.data() + static_cast<size_t>(i) * kControlBytes;
+    messages[i].msg_hdr.msg_controllen = kControlBytes;
+  }
+  const int received = recvmmsg(endpoint.fd, messages, batch, MSG_DONTWAIT, nullptr);
+  if (received <= 0) return 0;
+  const int64_t now = RealtimeNanos();
+  for (int i = 0; i < received; ++i) {
+    const msghdr& header = messages[i].msg_hdr;
+    PacketMeta meta;
+    meta.receive_unix_nanos = now;
+    meta.destination_port = endpoint.port;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr;
+         c = CMSG_NXTHDR(const_cast<msghdr*>(&header), c)) {
+      if (c->cmsg_level != SOL_SOCKET) continue;
+      if (c->cmsg_type == SO_TIMESTAMPNS) {
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+        meta.receive_unix_nanos = static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+      } else if (c->cmsg_type == SO_RXQ_OVFL) {
+        uint32_t total;
+        std::memcpy(&total, CMSG_DATA(c), sizeof(total));
+        const uint32_t dropped = total - endpoint.last_overflow;  // wraps correctly
+        endpoint.last_overflow = total;
+        counters_.rx_packets.Add(dropped);
+        counters_.worker_drops[static_cast<int>(WorkerDrop::kKernelReceiveBuffer)].Add(dropped);
+      }
+    }
+    const auto* from = static_cast<const sockaddr*>(header.msg_name);
+    if (from->sa_family == AF_INET) {
+      const auto* v4 = reinterpret_cast<const sockaddr_in*>(from);
+      std::memcpy(meta.source_address, &v4->sin_addr, 4);
+      meta.source_address_len = 4;
+      meta.source_port = ntohs(v4->sin_port);
+    } else {
+      const auto* v6 = reinterpret_cast<const sockaddr_in6*>(from);
+      std::memcpy(meta.source_address, &v6->sin6_addr, 16);
+      meta.source_address_len = 16;
+      meta.source_port = ntohs(v6->sin6_port);
+    }
+    const uint32_t length = messages[i].msg_len;
+    counters_.rx_packets.Increment();
+    counters_.rx_bytes.Add(length);
+    if (header.msg_flags & MSG_TRUNC) {
+      counters_.worker_drops[static_cast<int>(WorkerDrop::kTruncatedDatagram)].Increment();
+      continue;
+    }
+    counters_.delivered.Increment();
+    endpoint.decoder->Decode(std::string_view(static_cast<const char*>(iovs[i].iov_base), length),
+                             meta, *batcher_);
+  }
+  batcher_->FlushIfDue(now);
+  return received;
+}
+
+void SocketWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& stop) {
+  thread_ = pthread_self();
+  running_.store(true, std::memory_order_release);
+  while (!go.load(std::memory_order_acquire) && !stop.load(std::memory_order_acquire)) {
+    usleep(1000);
+  }
+  std::vector<pollfd> fds;
+  for (const Endpoint& e : endpoints_) fds.push_back({e.fd, POLLIN, 0});
+  while (!stop.load(std::memory_order_relaxed)) {
+    int received = 0;
+    for (Endpoint& e : endpoints_) received += ReceiveOnce(e);
+    if (received == 0) {
+      counters_.empty_polls.Increment();
+      batcher_->FlushIfDue(RealtimeNanos());
+      poll(fds.data(), fds.size(), kIdlePollMillis);
+    }
+  }
+  batcher_->FlushNow();
+  // The thread is about to end and its CPU clock with it; keep the total for metrics.
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  final_cpu_seconds_ = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  finished_.store(true, std::memory_order_release);
+}
+
+}  // namespace firehose::dataplane

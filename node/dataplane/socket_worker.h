@@ -1,0 +1,83 @@
+// The kernel socket backend's worker: one thread, one SO_REUSEPORT UDP socket per
+// configured port, recvmmsg in batches, feeding the same decoders and Batcher as a DPDK
+// worker. For hosts without a DPDK-capable NIC, for development, and as the baseline
+// the benchmark compares DPDK against.
+//
+// The kernel spreads datagrams over the workers' sockets (SO_REUSEPORT hashes the
+// 4-tuple), so each worker sees whole flows, like an RSS queue. Datagrams the kernel
+// dropped because a socket's receive buffer was full are reported by SO_RXQ_OVFL and
+// counted as received-and-dropped under "kernel_rcvbuf", keeping
+// received = delivered + named drops true.
+#ifndef FIREHOSE_NODE_DATAPLANE_SOCKET_WORKER_H_
+#define FIREHOSE_NODE_DATAPLANE_SOCKET_WORKER_H_
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "node/batch/batcher.h"
+#include "node/dataplane/rx_worker.h"
+#include "node/decode/decoder.h"
+
+namespace firehose::dataplane {
+
+struct SocketWorkerOptions {
+  std::string bind_address = "0.0.0.0";  // IPv4 or IPv6 literal
+  int rcvbuf_bytes = 8 << 20;
+  int recv_batch = 64;  // datagrams per recvmmsg call
+};
+
+class SocketWorker {
+ public:
+  // Opens one socket per route (its UDP port), bound with SO_REUSEPORT so that several
+  // workers share the port. Errors name the address, the port and the reason.
+  static absl::StatusOr<std::unique_ptr<SocketWorker>> Open(
+      uint16_t queue_id, const std::vector<DecoderRoute>& routes, batch::Batcher* batcher,
+      const SocketWorkerOptions& options);
+  ~SocketWorker();
+  SocketWorker(const SocketWorker&) = delete;
+  SocketWorker& operator=(const SocketWorker&) = delete;
+
+  // Receives until `stop`, then flushes the last batch.
+  void Run(const std::atomic<bool>& go, const std::atomic<bool>& stop);
+
+  const QueueCounters& counters() const { return counters_; }
+  double cpu_seconds() const;
+  uint16_t queue_id() const { return queue_id_; }
+  // The ports actually bound (differs from the config only for port 0, in tests).
+  std::vector<uint16_t> bound_ports() const;
+
+ private:
+  struct Endpoint {
+    int fd = -1;
+    uint16_t port = 0;
+    decode::Decoder* decoder = nullptr;
+    uint32_t last_overflow = 0;  // SO_RXQ_OVFL is a running total per socket
+  };
+  SocketWorker(uint16_t queue_id, batch::Batcher* batcher, int recv_batch);
+  // Drains one socket once; returns the datagrams received.
+  int ReceiveOnce(Endpoint& endpoint);
+
+  const uint16_t queue_id_;
+  batch::Batcher* const batcher_;
+  const int recv_batch_;
+  std::vector<Endpoint> endpoints_;
+  // recvmmsg scratch, allocated once.
+  std::vector<char> buffers_;
+  std::vector<char> controls_;
+  std::vector<char> addresses_;
+  QueueCounters counters_;
+  std::atomic<bool> running_{false};
+  pthread_t thread_{};
+  std::atomic<bool> finished_{false};
+  double final_cpu_seconds_ = 0;  // written before finished_ is set
+};
+
+}  // namespace firehose::dataplane
+
+#endif  // FIREHOSE_NODE_DATAPLANE_SOCKET_WORKER_H_
