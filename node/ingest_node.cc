@@ -5,12 +5,17 @@
 #include <rte_lcore.h>
 
 #include <exception>
+#include <fstream>
+#include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "grpcpp/grpcpp.h"
 #include "node/dataplane/eal.h"
 #include "node/decode/decoder_registry.h"
+#include "node/export/epoch_file.h"
+#include "node/export/grpc_server.h"
 #include "prometheus/exposer.h"
 #include "spdlog/spdlog.h"
 
@@ -20,6 +25,37 @@ namespace {
 // "host:port" with the port replaced by `port` (after binding port 0).
 std::string WithPort(const std::string& listen, int port) {
   return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+}
+
+// grpc.tokens with their secrets read from the token files.
+absl::StatusOr<std::vector<exporter::ConsumerToken>> LoadConsumerTokens(
+    const config::IngestConfig& config) {
+  std::vector<exporter::ConsumerToken> tokens;
+  for (const config::IngestConfig::Token& entry : config.grpc_tokens) {
+    std::ifstream in(entry.token_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    exporter::ConsumerToken token;
+    token.name = entry.name;
+    token.token = std::string(absl::StripAsciiWhitespace(text.str()));
+    if (!in || token.token.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("grpc.tokens: ", entry.name, ": cannot read a token from ",
+                       entry.token_file));
+    }
+    if (!entry.kinds.empty()) {
+      token.kinds = 0;
+      for (const std::string& kind : entry.kinds) {
+        if (kind == "statsd") token.kinds |= exporter::KindBit(v1::RECORD_KIND_STATSD);
+        if (kind == "flow") token.kinds |= exporter::KindBit(v1::RECORD_KIND_FLOW);
+        if (kind == "line_protocol") {
+          token.kinds |= exporter::KindBit(v1::RECORD_KIND_LINE_PROTOCOL);
+        }
+      }
+    }
+    tokens.push_back(std::move(token));
+  }
+  return tokens;
 }
 
 }  // namespace
@@ -34,14 +70,25 @@ absl::StatusOr<std::unique_ptr<IngestNode>> IngestNode::Start(
     }
   }
   std::unique_ptr<IngestNode> node(new IngestNode());
-  if (absl::Status s = dataplane::InitEal(config, program); !s.ok()) return s;
-  node->eal_started_ = true;
-  node->clock_ = std::make_unique<dataplane::TscClock>();
-  if (absl::Status s = node->StartDataPath(config); !s.ok()) return s;
+  if (config.backend == config::IngestConfig::Backend::kKernel) {
+    node->kernel_backend_ = true;
+    if (absl::Status s = node->StartKernelPath(config); !s.ok()) return s;
+  } else {
+    if (absl::Status s = dataplane::InitEal(config, program); !s.ok()) return s;
+    node->eal_started_ = true;
+    node->clock_ = std::make_unique<dataplane::TscClock>();
+    if (absl::Status s = node->StartDataPath(config); !s.ok()) return s;
+  }
   if (absl::Status s = node->StartExport(config); !s.ok()) return s;
   if (absl::Status s = node->StartMetrics(config); !s.ok()) return s;
 
   for (Worker& worker : node->workers_) {
+    if (worker.socket != nullptr) {
+      dataplane::SocketWorker* socket = worker.socket.get();
+      IngestNode* self = node.get();
+      worker.thread = std::thread([socket, self] { socket->Run(self->go_, self->stop_workers_); });
+      continue;
+    }
     worker.launch = std::make_unique<WorkerLaunch>(
         WorkerLaunch{worker.rx.get(), &node->go_, &node->stop_workers_});
     if (int rc = rte_eal_remote_launch(&IngestNode::WorkerMain, worker.launch.get(),
@@ -59,6 +106,48 @@ int IngestNode::WorkerMain(void* arg) {
   const auto* launch = static_cast<const WorkerLaunch*>(arg);
   launch->rx->Run(*launch->go, *launch->stop);
   return 0;
+}
+
+absl::StatusOr<std::vector<dataplane::DecoderRoute>> IngestNode::MakeRoutes(
+    const config::IngestConfig& config, Worker& worker) {
+  std::vector<dataplane::DecoderRoute> routes;
+  for (const auto& [udp_port, format] : config.udp_decoders) {
+    absl::StatusOr<std::unique_ptr<decode::Decoder>> decoder = decode::MakeDecoder(format);
+    if (!decoder.ok()) return decoder.status();
+    routes.push_back({udp_port, decoder->get()});
+    worker.decoders.push_back(*std::move(decoder));
+  }
+  return routes;
+}
+
+const dataplane::QueueCounters& IngestNode::CountersOf(const Worker& worker) {
+  return worker.socket != nullptr ? worker.socket->counters() : worker.rx->counters();
+}
+
+absl::Status IngestNode::StartKernelPath(const config::IngestConfig& config) {
+  const batch::BatchLimits limits{config.batch.max_records, config.batch.max_bytes};
+  dataplane::SocketWorkerOptions options;
+  options.bind_address = config.kernel.bind_address;
+  options.rcvbuf_bytes = static_cast<int>(config.kernel.rcvbuf_bytes);
+  options.recv_batch = static_cast<int>(config.kernel.recv_batch);
+  for (uint32_t i = 0; i < config.kernel.workers; ++i) {
+    Worker worker;
+    worker.port_name = "kernel";
+    const uint16_t worker_id = static_cast<uint16_t>(workers_.size());
+    worker.batcher = std::make_unique<batch::Batcher>(
+        worker_id, limits, config.handoff_ring_batches,
+        static_cast<int64_t>(config.batch.max_delay_us) * 1000);
+    absl::StatusOr<std::vector<dataplane::DecoderRoute>> routes = MakeRoutes(config, worker);
+    if (!routes.ok()) return routes.status();
+    absl::StatusOr<std::unique_ptr<dataplane::SocketWorker>> socket =
+        dataplane::SocketWorker::Open(worker_id, *routes, worker.batcher.get(), options);
+    if (!socket.ok()) return socket.status();
+    worker.socket = *std::move(socket);
+    workers_.push_back(std::move(worker));
+  }
+  spdlog::info("kernel backend: {} worker(s) on {} (SO_REUSEPORT, recvmmsg x{})",
+               config.kernel.workers, config.kernel.bind_address, config.kernel.recv_batch);
+  return absl::OkStatus();
 }
 
 absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
@@ -79,13 +168,8 @@ absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
       worker.batcher = std::make_unique<batch::Batcher>(
           worker_id, limits, config.handoff_ring_batches,
           static_cast<int64_t>(config.batch.max_delay_us) * 1000);
-      std::vector<dataplane::DecoderRoute> routes;
-      for (const auto& [udp_port, format] : config.udp_decoders) {
-        absl::StatusOr<std::unique_ptr<decode::Decoder>> decoder = decode::MakeDecoder(format);
-        if (!decoder.ok()) return decoder.status();
-        routes.push_back({udp_port, decoder->get()});
-        worker.decoders.push_back(*std::move(decoder));
-      }
+      absl::StatusOr<std::vector<dataplane::DecoderRoute>> routes = MakeRoutes(config, worker);
+      if (!routes.ok()) return routes.status();
       if (rte_lcore_to_socket_id(worker.lcore) != static_cast<unsigned>(port.socket_id) &&
           port.socket_id >= 0) {
         spdlog::warn("lcore {} is on NUMA socket {} but port {} is on socket {}: every "
@@ -93,7 +177,7 @@ absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
                      worker.lcore, rte_lcore_to_socket_id(worker.lcore), port.name,
                      port.socket_id);
       }
-      worker.rx = std::make_unique<dataplane::RxWorker>(port.port_id, q, routes,
+      worker.rx = std::make_unique<dataplane::RxWorker>(port.port_id, q, *routes,
                                                         worker.batcher.get(), clock_.get());
       workers_.push_back(std::move(worker));
     }
@@ -102,28 +186,45 @@ absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
 }
 
 absl::Status IngestNode::StartExport(const config::IngestConfig& config) {
-  hub_ = std::make_unique<exporter::SubscriberHub>(config.subscriber_queue_batches);
+  absl::StatusOr<std::vector<exporter::ConsumerToken>> tokens = LoadConsumerTokens(config);
+  if (!tokens.ok()) return tokens.status();
+  // Without election every node runs active (DESIGN.md: embedded default), in epoch 1
+  // or, with grpc.epoch_file, in one more than its previous run.
+  uint64_t epoch = 1;
+  if (!config.epoch_file.empty()) {
+    absl::StatusOr<uint64_t> advanced = exporter::AdvanceEpochFile(config.epoch_file);
+    if (!advanced.ok()) return advanced.status();
+    epoch = *advanced;
+  }
+  exporter::HubOptions hub_options;
+  hub_options.queue_capacity = config.subscriber_queue_batches;
+  hub_options.policy = config.slow_subscriber == "disconnect"
+                           ? exporter::SlowSubscriberPolicy::kDisconnect
+                           : exporter::SlowSubscriberPolicy::kDropOldest;
+  hub_options.replay_bytes = config.replay_bytes;
+  hub_ = std::make_unique<exporter::SubscriberHub>(hub_options);
   std::vector<batch::Batcher*> batchers;
   for (Worker& worker : workers_) batchers.push_back(worker.batcher.get());
-  // Without election every node runs active in epoch 1 (DESIGN.md: embedded default).
-  publisher_ = std::make_unique<exporter::Publisher>(config.node_id, /*epoch=*/1,
+  publisher_ = std::make_unique<exporter::Publisher>(config.node_id, epoch,
                                                      std::move(batchers), hub_.get());
   publisher_thread_ = std::thread([this] { publisher_->Run(stop_publisher_); });
 
+  exporter::IngestServiceOptions service_options;
+  service_options.heartbeat_interval = absl::Milliseconds(config.heartbeat_ms);
+  service_options.tokens = *std::move(tokens);
   service_ = std::make_unique<exporter::IngestService>(
-      hub_.get(), [this] { return publisher_->last_seq(); });
-  grpc::ServerBuilder builder;
-  int selected_port = 0;
-  builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(),
-                           &selected_port);
-  builder.RegisterService(service_.get());
-  server_ = builder.BuildAndStart();
-  if (server_ == nullptr || selected_port == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen for gRPC on ", config.grpc_listen,
-        " (grpc.listen): address in use or not local?"));
-  }
-  grpc_address_ = WithPort(config.grpc_listen, selected_port);
+      hub_.get(), [this] { return publisher_->last_seq(); },
+      [this] { return publisher_->epoch(); }, std::move(service_options));
+  exporter::GrpcServerOptions server_options;
+  server_options.listen = config.grpc_listen;
+  server_options.tls_cert_file = config.grpc_tls.cert;
+  server_options.tls_key_file = config.grpc_tls.key;
+  server_options.tls_client_ca_file = config.grpc_tls.client_ca;
+  absl::StatusOr<exporter::StartedServer> started =
+      exporter::StartGrpcServer(server_options, service_.get());
+  if (!started.ok()) return started.status();
+  server_ = std::move(started->server);
+  grpc_address_ = started->address;
   return absl::OkStatus();
 }
 
@@ -134,8 +235,16 @@ absl::Status IngestNode::StartMetrics(const config::IngestConfig& config) {
   for (const Worker& worker : workers_) {
     metrics::WorkerSources w;
     w.port_name = worker.port_name;
-    w.queue_id = worker.rx->queue_id();
-    w.worker = worker.rx.get();
+    w.counters = &CountersOf(worker);
+    if (worker.socket != nullptr) {
+      const dataplane::SocketWorker* socket = worker.socket.get();
+      w.queue_id = socket->queue_id();
+      w.cpu_seconds = [socket] { return socket->cpu_seconds(); };
+    } else {
+      const dataplane::RxWorker* rx = worker.rx.get();
+      w.queue_id = rx->queue_id();
+      w.cpu_seconds = [rx] { return rx->cpu_seconds(); };
+    }
     w.batcher = worker.batcher.get();
     for (const auto& decoder : worker.decoders) w.decoders.push_back(decoder.get());
     sources.workers.push_back(std::move(w));
@@ -166,9 +275,15 @@ void IngestNode::Stop(absl::Duration drain_timeout) {
   stopped_ = true;
   stop_workers_.store(true, std::memory_order_release);
   if (eal_started_) rte_eal_mp_wait_lcore();
+  for (Worker& worker : workers_) {
+    if (worker.thread.joinable()) worker.thread.join();
+  }
   // The workers flushed their last batches; the publisher's final poll takes them.
   stop_publisher_.store(true, std::memory_order_release);
   if (publisher_thread_.joinable()) publisher_thread_.join();
+  // Health checks report NOT_SERVING from here on, so balancers and relays stop
+  // sending new subscribers while the connected ones are drained.
+  if (server_ != nullptr) exporter::SetServing(server_.get(), false);
   if (hub_ != nullptr) {
     if (!hub_->WaitUntilDrained(drain_timeout)) {
       spdlog::warn("subscribers did not receive every batch within {}",
@@ -191,7 +306,7 @@ IngestNode::~IngestNode() { Stop(absl::ZeroDuration()); }
 std::string IngestNode::Summary() const {
   uint64_t rx = 0, delivered = 0, dropped = 0, records = 0, errors = 0;
   for (const Worker& w : workers_) {
-    const dataplane::QueueCounters& c = w.rx->counters();
+    const dataplane::QueueCounters& c = CountersOf(w);
     rx += c.rx_packets.Get();
     delivered += c.delivered.Get();
     for (const auto& d : c.parse_drops) dropped += d.Get();

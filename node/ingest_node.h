@@ -19,6 +19,7 @@
 #include "node/config/ingest_config.h"
 #include "node/dataplane/port.h"
 #include "node/dataplane/rx_worker.h"
+#include "node/dataplane/socket_worker.h"
 #include "node/dataplane/tsc_clock.h"
 #include "node/decode/decoder.h"
 #include "node/export/ingest_service.h"
@@ -66,7 +67,9 @@ class IngestNode {
   struct Worker {
     std::vector<std::unique_ptr<decode::Decoder>> decoders;
     std::unique_ptr<batch::Batcher> batcher;
-    std::unique_ptr<dataplane::RxWorker> rx;
+    std::unique_ptr<dataplane::RxWorker> rx;          // DPDK backend
+    std::unique_ptr<dataplane::SocketWorker> socket;  // kernel backend
+    std::thread thread;                               // kernel backend's receive thread
     std::string port_name;
     unsigned lcore = 0;
     std::unique_ptr<WorkerLaunch> launch;
@@ -74,10 +77,16 @@ class IngestNode {
 
   IngestNode() = default;
   absl::Status StartDataPath(const config::IngestConfig& config);
+  absl::Status StartKernelPath(const config::IngestConfig& config);
+  // Decoders for every configured UDP port, owned by `worker`, as routes.
+  static absl::StatusOr<std::vector<dataplane::DecoderRoute>> MakeRoutes(
+      const config::IngestConfig& config, Worker& worker);
+  static const dataplane::QueueCounters& CountersOf(const Worker& worker);
   absl::Status StartExport(const config::IngestConfig& config);
   absl::Status StartMetrics(const config::IngestConfig& config);
   static int WorkerMain(void* worker);
 
+  bool kernel_backend_ = false;
   bool eal_started_ = false;
   bool stopped_ = false;
   std::unique_ptr<dataplane::TscClock> clock_;

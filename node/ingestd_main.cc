@@ -76,7 +76,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  if (absl::GetFlag(FLAGS_preflight)) {
+  // The kernel socket backend needs none of what preflight checks (hugepages, vfio,
+  // NIC binding, isolated lcores), so it is checked only for DPDK.
+  if (absl::GetFlag(FLAGS_preflight) &&
+      config->backend == firehose::config::IngestConfig::Backend::kDpdk) {
     const firehose::preflight::Report report = firehose::preflight::RunPreflight(
         *config, firehose::preflight::Options{absl::GetFlag(FLAGS_preflight_root)});
     for (const firehose::preflight::Check& check : report.checks) {

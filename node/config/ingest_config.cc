@@ -64,6 +64,11 @@ constexpr Range kMbufs{1023, (1 << 24) - 1};
 // RTE_MEMPOOL_CACHE_MAX_SIZE.
 constexpr Range kMbufCache{0, 512};
 constexpr Range kSubscriberQueue{1, 65536};
+constexpr Range kReplayBytes{0, 16ull << 30};
+constexpr Range kHeartbeatMs{100, 60000};
+constexpr Range kKernelWorkers{1, 64};
+constexpr Range kRcvbuf{65536, 1u << 30};
+constexpr Range kRecvBatch{1, 256};
 
 // Packets the RX loop takes per rte_eth_rx_burst; a mempool must have this many
 // mbufs spare beyond a full RX ring and a full lcore cache.
@@ -355,6 +360,7 @@ class Reader {
   absl::Status ReadMempool(const YAML::Node& node, IngestConfig* config) const;
   absl::Status ReadGrpc(const YAML::Node& node, IngestConfig* config) const;
   absl::Status ReadMetrics(const YAML::Node& node, IngestConfig* config) const;
+  absl::Status ReadKernel(const YAML::Node& node, IngestConfig* config) const;
 
   absl::string_view source_;
 };
@@ -440,7 +446,7 @@ absl::Status Reader::ReadUnsigned(const YAML::Node& node, absl::string_view path
 absl::Status Reader::Read(const YAML::Node& root, IngestConfig* config) const {
   FIREHOSE_RETURN_IF_ERROR(CheckFields(root, "",
                                        {"node_id", "eal", "ports", "lcores", "decoders", "batch",
-                                        "handoff_ring_batches", "mempool", "grpc", "metrics"}));
+                                        "handoff_ring_batches", "mempool", "grpc", "metrics", "backend", "kernel"}));
   std::optional<YAML::Node> node_id = Field(root, "node_id");
   if (!node_id.has_value()) {
     return Error("node_id", "required field is missing");
@@ -450,11 +456,26 @@ absl::Status Reader::Read(const YAML::Node& root, IngestConfig* config) const {
   if (auto eal = Field(root, "eal")) {
     FIREHOSE_RETURN_IF_ERROR(ReadEal(*eal, config));
   }
-  std::optional<YAML::Node> ports = Field(root, "ports");
-  if (!ports.has_value()) {
-    return Error("ports", "required field is missing");
+  if (auto backend = Field(root, "backend")) {
+    std::string name;
+    FIREHOSE_RETURN_IF_ERROR(ReadString(*backend, "backend", &name));
+    if (name == "dpdk") {
+      config->backend = IngestConfig::Backend::kDpdk;
+    } else if (name == "kernel") {
+      config->backend = IngestConfig::Backend::kKernel;
+    } else {
+      return Error("backend", absl::StrCat("must be \"dpdk\" or \"kernel\", got ", Quote(name)));
+    }
   }
-  FIREHOSE_RETURN_IF_ERROR(ReadPorts(*ports, config));
+  if (auto kernel = Field(root, "kernel")) {
+    FIREHOSE_RETURN_IF_ERROR(ReadKernel(*kernel, config));
+  }
+  std::optional<YAML::Node> ports = Field(root, "ports");
+  if (ports.has_value()) {
+    FIREHOSE_RETURN_IF_ERROR(ReadPorts(*ports, config));
+  } else if (config->backend == IngestConfig::Backend::kDpdk) {
+    return Error("ports", "required field is missing (or set backend: kernel)");
+  }
   if (auto lcores = Field(root, "lcores")) {
     FIREHOSE_RETURN_IF_ERROR(ReadLcores(*lcores, config));
   }
@@ -619,13 +640,78 @@ absl::Status Reader::ReadMempool(const YAML::Node& node, IngestConfig* config) c
 }
 
 absl::Status Reader::ReadGrpc(const YAML::Node& node, IngestConfig* config) const {
-  FIREHOSE_RETURN_IF_ERROR(CheckFields(node, "grpc", {"listen", "subscriber_queue_batches"}));
+  FIREHOSE_RETURN_IF_ERROR(CheckFields(
+      node, "grpc",
+      {"listen", "subscriber_queue_batches", "slow_subscriber", "replay_bytes", "heartbeat_ms",
+       "insecure", "tls", "tokens", "epoch_file"}));
   if (auto v = Field(node, "listen")) {
     FIREHOSE_RETURN_IF_ERROR(ReadString(*v, "grpc.listen", &config->grpc_listen));
   }
   if (auto v = Field(node, "subscriber_queue_batches")) {
     FIREHOSE_RETURN_IF_ERROR(ReadUnsigned(*v, "grpc.subscriber_queue_batches", kSubscriberQueue,
                                           &config->subscriber_queue_batches));
+  }
+  if (auto v = Field(node, "slow_subscriber")) {
+    FIREHOSE_RETURN_IF_ERROR(ReadString(*v, "grpc.slow_subscriber", &config->slow_subscriber));
+  }
+  if (auto v = Field(node, "replay_bytes")) {
+    FIREHOSE_RETURN_IF_ERROR(
+        ReadUnsigned(*v, "grpc.replay_bytes", kReplayBytes, &config->replay_bytes));
+  }
+  if (auto v = Field(node, "heartbeat_ms")) {
+    FIREHOSE_RETURN_IF_ERROR(
+        ReadUnsigned(*v, "grpc.heartbeat_ms", kHeartbeatMs, &config->heartbeat_ms));
+  }
+  if (auto v = Field(node, "insecure")) {
+    if (!v->IsScalar() || (v->Scalar() != "true" && v->Scalar() != "false")) {
+      return Error("grpc.insecure", "must be true or false");
+    }
+    config->grpc_insecure = v->Scalar() == "true";
+  }
+  if (auto v = Field(node, "epoch_file")) {
+    FIREHOSE_RETURN_IF_ERROR(ReadString(*v, "grpc.epoch_file", &config->epoch_file));
+  }
+  if (auto tls = Field(node, "tls")) {
+    FIREHOSE_RETURN_IF_ERROR(CheckFields(*tls, "grpc.tls", {"cert", "key", "client_ca"}));
+    if (auto v = Field(*tls, "cert")) {
+      FIREHOSE_RETURN_IF_ERROR(ReadString(*v, "grpc.tls.cert", &config->grpc_tls.cert));
+    }
+    if (auto v = Field(*tls, "key")) {
+      FIREHOSE_RETURN_IF_ERROR(ReadString(*v, "grpc.tls.key", &config->grpc_tls.key));
+    }
+    if (auto v = Field(*tls, "client_ca")) {
+      FIREHOSE_RETURN_IF_ERROR(ReadString(*v, "grpc.tls.client_ca", &config->grpc_tls.client_ca));
+    }
+  }
+  if (auto tokens = Field(node, "tokens")) {
+    if (!tokens->IsSequence() && !tokens->IsNull()) {
+      return Error("grpc.tokens", absl::StrCat("must be a list, got ", KindOf(*tokens)));
+    }
+    for (size_t i = 0; tokens->IsSequence() && i < tokens->size(); ++i) {
+      const std::string path = IndexPath("grpc.tokens", i);
+      const YAML::Node entry = (*tokens)[i];
+      FIREHOSE_RETURN_IF_ERROR(CheckFields(entry, path, {"name", "token_file", "kinds"}));
+      IngestConfig::Token token;
+      if (auto v = Field(entry, "name")) {
+        FIREHOSE_RETURN_IF_ERROR(ReadString(*v, JoinPath(path, "name"), &token.name));
+      }
+      if (auto v = Field(entry, "token_file")) {
+        FIREHOSE_RETURN_IF_ERROR(ReadString(*v, JoinPath(path, "token_file"), &token.token_file));
+      }
+      if (auto kinds = Field(entry, "kinds")) {
+        if (!kinds->IsSequence() && !kinds->IsNull()) {
+          return Error(JoinPath(path, "kinds"),
+                       absl::StrCat("must be a list, got ", KindOf(*kinds)));
+        }
+        for (size_t k = 0; kinds->IsSequence() && k < kinds->size(); ++k) {
+          std::string kind;
+          FIREHOSE_RETURN_IF_ERROR(
+              ReadString((*kinds)[k], IndexPath(JoinPath(path, "kinds"), k), &kind));
+          token.kinds.push_back(std::move(kind));
+        }
+      }
+      config->grpc_tokens.push_back(std::move(token));
+    }
   }
   return absl::OkStatus();
 }
@@ -634,6 +720,25 @@ absl::Status Reader::ReadMetrics(const YAML::Node& node, IngestConfig* config) c
   FIREHOSE_RETURN_IF_ERROR(CheckFields(node, "metrics", {"listen"}));
   if (auto v = Field(node, "listen")) {
     FIREHOSE_RETURN_IF_ERROR(ReadString(*v, "metrics.listen", &config->metrics_listen));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Reader::ReadKernel(const YAML::Node& node, IngestConfig* config) const {
+  FIREHOSE_RETURN_IF_ERROR(
+      CheckFields(node, "kernel", {"bind_address", "workers", "rcvbuf_bytes", "recv_batch"}));
+  IngestConfig::KernelBackend& k = config->kernel;
+  if (auto v = Field(node, "bind_address")) {
+    FIREHOSE_RETURN_IF_ERROR(ReadString(*v, "kernel.bind_address", &k.bind_address));
+  }
+  if (auto v = Field(node, "workers")) {
+    FIREHOSE_RETURN_IF_ERROR(ReadUnsigned(*v, "kernel.workers", kKernelWorkers, &k.workers));
+  }
+  if (auto v = Field(node, "rcvbuf_bytes")) {
+    FIREHOSE_RETURN_IF_ERROR(ReadUnsigned(*v, "kernel.rcvbuf_bytes", kRcvbuf, &k.rcvbuf_bytes));
+  }
+  if (auto v = Field(node, "recv_batch")) {
+    FIREHOSE_RETURN_IF_ERROR(ReadUnsigned(*v, "kernel.recv_batch", kRecvBatch, &k.recv_batch));
   }
   return absl::OkStatus();
 }
@@ -752,12 +857,75 @@ absl::Status ValidateMempool(const IngestConfig& config, absl::string_view sourc
   return absl::OkStatus();
 }
 
+bool IsLoopbackHost(absl::string_view host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" ||
+         absl::StartsWith(host, "127.");
+}
+
+// The subscription settings of grpc.*: policies, TLS files, tokens, and the rule that
+// plaintext off the host must be asked for.
+absl::Status ValidateSubscriptions(const IngestConfig& config, absl::string_view source) {
+  if (config.slow_subscriber != "drop_oldest" && config.slow_subscriber != "disconnect") {
+    return FieldError(source, "grpc.slow_subscriber",
+                      absl::StrCat("must be \"drop_oldest\" or \"disconnect\", got ",
+                                   Quote(config.slow_subscriber)));
+  }
+  FIREHOSE_RETURN_IF_ERROR(
+      CheckRange(source, "grpc.replay_bytes", kReplayBytes, config.replay_bytes));
+  FIREHOSE_RETURN_IF_ERROR(
+      CheckRange(source, "grpc.heartbeat_ms", kHeartbeatMs, config.heartbeat_ms));
+  const IngestConfig::Tls& tls = config.grpc_tls;
+  const bool has_tls = !tls.cert.empty() || !tls.key.empty() || !tls.client_ca.empty();
+  if (has_tls && (tls.cert.empty() || tls.key.empty())) {
+    return FieldError(source, tls.cert.empty() ? "grpc.tls.cert" : "grpc.tls.key",
+                      "TLS needs both a certificate chain (cert) and its private key (key)");
+  }
+  if (has_tls && config.grpc_insecure) {
+    return FieldError(source, "grpc.insecure", "is true but grpc.tls is set; choose one");
+  }
+  const HostPort listen = *ParseHostPort(config.grpc_listen);
+  if (!has_tls && !config.grpc_insecure && !IsLoopbackHost(listen.host)) {
+    return FieldError(
+        source, "grpc.listen",
+        absl::StrCat(Quote(config.grpc_listen),
+                     " is not a loopback address, so subscribers would connect in plaintext: "
+                     "set grpc.tls (cert, key, optionally client_ca) or, knowingly, "
+                     "grpc.insecure: true"));
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < config.grpc_tokens.size(); ++i) {
+    const IngestConfig::Token& token = config.grpc_tokens[i];
+    const std::string path = IndexPath("grpc.tokens", i);
+    if (!IsSafeName(token.name)) {
+      return FieldError(source, JoinPath(path, "name"),
+                        absl::StrCat("must be 1 to 64 of the characters A-Z a-z 0-9 . _ -, got ",
+                                     Quote(token.name)));
+    }
+    if (!names.insert(token.name).second) {
+      return FieldError(source, JoinPath(path, "name"),
+                        absl::StrCat(Quote(token.name), " is given twice"));
+    }
+    if (token.token_file.empty()) {
+      return FieldError(source, JoinPath(path, "token_file"), "required field is missing or empty");
+    }
+    for (size_t k = 0; k < token.kinds.size(); ++k) {
+      const std::string& kind = token.kinds[k];
+      if (kind != "statsd" && kind != "flow" && kind != "line_protocol") {
+        return FieldError(source, IndexPath(JoinPath(path, "kinds"), k),
+                          absl::StrCat("must be statsd, flow or line_protocol, got ",
+                                       Quote(kind)));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateListen(const IngestConfig& config, absl::string_view source) {
   FIREHOSE_RETURN_IF_ERROR(CheckListen(source, "grpc.listen", config.grpc_listen, "50051"));
   FIREHOSE_RETURN_IF_ERROR(CheckRange(source, "grpc.subscriber_queue_batches", kSubscriberQueue,
                                       config.subscriber_queue_batches));
   if (config.metrics_listen.empty()) {
-    return absl::OkStatus();
+    return ValidateSubscriptions(config, source);
   }
   FIREHOSE_RETURN_IF_ERROR(CheckListen(source, "metrics.listen", config.metrics_listen, "9100"));
   HostPort grpc = *ParseHostPort(config.grpc_listen);
@@ -768,7 +936,7 @@ absl::Status ValidateListen(const IngestConfig& config, absl::string_view source
                       absl::StrCat(Quote(config.metrics_listen), " clashes with grpc.listen ",
                                    Quote(config.grpc_listen)));
   }
-  return absl::OkStatus();
+  return ValidateSubscriptions(config, source);
 }
 
 }  // namespace
@@ -801,8 +969,18 @@ absl::Status ValidateIngestConfig(const IngestConfig& config, std::string_view s
                       absl::StrCat("must be 1 to 64 of the characters A-Z a-z 0-9 . _ -, got ",
                                    Quote(config.file_prefix)));
   }
-  FIREHOSE_RETURN_IF_ERROR(ValidatePorts(config, source));
-  FIREHOSE_RETURN_IF_ERROR(ValidateLcores(config, source));
+  const bool dpdk = config.backend == IngestConfig::Backend::kDpdk;
+  if (dpdk) {
+    FIREHOSE_RETURN_IF_ERROR(ValidatePorts(config, source));
+    FIREHOSE_RETURN_IF_ERROR(ValidateLcores(config, source));
+  } else {
+    FIREHOSE_RETURN_IF_ERROR(
+        CheckRange(source, "kernel.workers", kKernelWorkers, config.kernel.workers));
+    FIREHOSE_RETURN_IF_ERROR(
+        CheckRange(source, "kernel.rcvbuf_bytes", kRcvbuf, config.kernel.rcvbuf_bytes));
+    FIREHOSE_RETURN_IF_ERROR(
+        CheckRange(source, "kernel.recv_batch", kRecvBatch, config.kernel.recv_batch));
+  }
 
   if (config.udp_decoders.empty()) {
     return FieldError(source, "decoders", "must map at least one UDP port to a decoder");
@@ -825,7 +1003,7 @@ absl::Status ValidateIngestConfig(const IngestConfig& config, std::string_view s
       CheckRange(source, "batch.max_delay_us", kMaxDelayUs, config.batch.max_delay_us));
   FIREHOSE_RETURN_IF_ERROR(
       CheckRange(source, "handoff_ring_batches", kHandoffRing, config.handoff_ring_batches));
-  FIREHOSE_RETURN_IF_ERROR(ValidateMempool(config, source));
+  if (dpdk) FIREHOSE_RETURN_IF_ERROR(ValidateMempool(config, source));
   return ValidateListen(config, source);
 }
 

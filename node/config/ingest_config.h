@@ -106,10 +106,75 @@ struct IngestConfig {
   // YAML `grpc.subscriber_queue_batches`: batches queued per subscriber before the
   // oldest are dropped and reported in a Gap notice, 1..65536. Default 256.
   uint32_t subscriber_queue_batches = 256;
+  // YAML `grpc.slow_subscriber`: what a full subscriber queue does: "drop_oldest" (drop
+  // the oldest batch, tell the subscriber exactly what it lost in a Gap notice) or
+  // "disconnect" (end its stream with RESOURCE_EXHAUSTED; it resumes from its last
+  // batch, usually still in the replay ring). Default "drop_oldest".
+  std::string slow_subscriber = "drop_oldest";
+  // YAML `grpc.replay_bytes`: memory for the replay ring of recent batches that resuming
+  // subscribers are served from, 0..17179869184 (16 GiB); 0 keeps none (resumes then
+  // only learn exactly what they missed). Default 67108864 (64 MiB).
+  uint64_t replay_bytes = 64ull << 20;
+  // YAML `grpc.heartbeat_ms`: a stream idle this long gets a Heartbeat notice,
+  // 100..60000. Default 1000.
+  uint32_t heartbeat_ms = 1000;
+  // YAML `grpc.insecure`: serve plaintext on a non-loopback grpc.listen. Plaintext is
+  // refused there unless asked for explicitly; on 127.0.0.0/8 or ::1 it is the default
+  // because nothing leaves the host. Cannot be combined with grpc.tls. Default false.
+  bool grpc_insecure = false;
+  // YAML `grpc.tls`: TLS for the gRPC listener, PEM file paths. `cert` and `key` are
+  // required together; `client_ca` (optional) turns on mutual TLS: clients must present
+  // a certificate that chains to it and is within its validity period.
+  struct Tls {
+    std::string cert;
+    std::string key;
+    std::string client_ca;
+  };
+  Tls grpc_tls;
+  // YAML `grpc.tokens`: per-consumer bearer tokens. When the list is non-empty, every
+  // Subscribe must carry `authorization: Bearer <token>`. Each entry: `name` (the
+  // consumer, [A-Za-z0-9._-]{1,64}, shown in logs and metrics), `token_file` (a file
+  // holding the secret; surrounding whitespace is ignored; read at start-up so secrets
+  // stay out of the config) and `kinds` (record kinds it may read: statsd, flow,
+  // line_protocol; empty or absent = all). Default none.
+  struct Token {
+    std::string name;
+    std::string token_file;
+    std::vector<std::string> kinds;
+  };
+  std::vector<Token> grpc_tokens;
+  // YAML `grpc.epoch_file`: where a node running without election keeps its epoch.
+  // Each start reads it, adds one, and writes it back before serving, so a restarted
+  // node never reuses an (epoch, seq) pair and subscribers can resume across the
+  // restart. Empty: epoch 1 at every start (resume across restarts then cannot tell
+  // the old stream from the new). Default empty.
+  std::string epoch_file;
 
   // YAML `metrics.listen`: "host:port" of the Prometheus /metrics endpoint; empty
   // disables it. Must not clash with grpc.listen. Default "127.0.0.1:9100".
   std::string metrics_listen = "127.0.0.1:9100";
+
+  // YAML `backend`: "dpdk" (default) takes packets off the ports above through DPDK;
+  // "kernel" receives the decoders' UDP ports through ordinary sockets instead (for
+  // hosts without a DPDK-capable NIC, and for development). With "kernel", `ports`,
+  // `lcores`, `eal` and `mempool` are not used and `ports` may be omitted.
+  enum class Backend { kDpdk, kKernel };
+  Backend backend = Backend::kDpdk;
+  struct KernelBackend {
+    // YAML `kernel.bind_address`: IPv4 or IPv6 address the sockets bind to.
+    // Default "0.0.0.0".
+    std::string bind_address = "0.0.0.0";
+    // YAML `kernel.workers`: receive threads, 1..64; each opens one SO_REUSEPORT
+    // socket per decoder port and the kernel spreads flows over them. Default 1.
+    uint32_t workers = 1;
+    // YAML `kernel.rcvbuf_bytes`: SO_RCVBUF per socket, 65536..1073741824. Datagrams
+    // the kernel drops when it is full are counted as drops "kernel_rcvbuf".
+    // Default 8388608 (8 MiB).
+    uint32_t rcvbuf_bytes = 8 << 20;
+    // YAML `kernel.recv_batch`: datagrams per recvmmsg call, 1..256. Default 64.
+    uint32_t recv_batch = 64;
+  };
+  KernelBackend kernel;
 };
 
 // Reads and validates the config file at `path`. Errors name `path`:

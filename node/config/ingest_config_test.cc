@@ -68,6 +68,14 @@ mempool:
 grpc:
   listen: "[::]:6000"
   subscriber_queue_batches: 32
+  slow_subscriber: disconnect
+  replay_bytes: 1048576
+  heartbeat_ms: 250
+  tls: {cert: /etc/fh/node.crt, key: /etc/fh/node.key, client_ca: /etc/fh/ca.crt}
+  tokens:
+    - {name: relay, token_file: /etc/fh/relay.token}
+    - {name: flows-only, token_file: /etc/fh/flows.token, kinds: [flow]}
+  epoch_file: /var/lib/firehose/epoch
 metrics:
   listen: ""
 )yaml";
@@ -94,6 +102,17 @@ metrics:
   EXPECT_EQ(config->mbuf_cache, 128u);
   EXPECT_EQ(config->grpc_listen, "[::]:6000");
   EXPECT_EQ(config->subscriber_queue_batches, 32u);
+  EXPECT_EQ(config->slow_subscriber, "disconnect");
+  EXPECT_EQ(config->replay_bytes, 1048576u);
+  EXPECT_EQ(config->heartbeat_ms, 250u);
+  EXPECT_EQ(config->grpc_tls.cert, "/etc/fh/node.crt");
+  EXPECT_EQ(config->grpc_tls.key, "/etc/fh/node.key");
+  EXPECT_EQ(config->grpc_tls.client_ca, "/etc/fh/ca.crt");
+  ASSERT_EQ(config->grpc_tokens.size(), 2u);
+  EXPECT_EQ(config->grpc_tokens[0].name, "relay");
+  EXPECT_TRUE(config->grpc_tokens[0].kinds.empty());
+  EXPECT_THAT(config->grpc_tokens[1].kinds, ElementsAre("flow"));
+  EXPECT_EQ(config->epoch_file, "/var/lib/firehose/epoch");
   EXPECT_EQ(config->metrics_listen, "");  // disabled
 }
 
@@ -223,7 +242,8 @@ TEST(IngestConfigTest, UnknownNestedKeysAreRejectedWithTheirPath) {
       {Minimal("mempool: {size: 5}\n"),
        "demo.yaml: mempool: unknown field \"size\" (expected one of: mbufs_per_queue, "
        "cache)"},
-      {Minimal("grpc: {listen: \"a:1\", tls: true}\n"), "demo.yaml: grpc: unknown field \"tls\""},
+      {Minimal("grpc: {listen: \"a:1\", tsl: true}\n"),
+       "demo.yaml: grpc: unknown field \"tsl\" (did you mean \"tls\"?)"},
       {Minimal("metrics: {Listen: \"a:1\"}\n"),
        "demo.yaml: metrics: unknown field \"Listen\" (did you mean \"listen\"?)"},
       {Minimal("colour: blue\n"), "demo.yaml: unknown field \"colour\" (expected one of: "},
@@ -442,6 +462,30 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"SubscriberQueueZero", Minimal("grpc: {subscriber_queue_batches: 0}\n"),
                   "demo.yaml: grpc.subscriber_queue_batches: must be between 1 and 65536, "
                   "got 0"},
+        ErrorCase{"PlaintextOffHostNeedsInsecure", Minimal("grpc: {listen: \"0.0.0.0:7000\"}\n"),
+                  "demo.yaml: grpc.listen: \"0.0.0.0:7000\" is not a loopback address"},
+        ErrorCase{"InsecureAndTls",
+                  Minimal("grpc: {insecure: true, tls: {cert: a.pem, key: b.pem}}\n"),
+                  "demo.yaml: grpc.insecure: is true but grpc.tls is set"},
+        ErrorCase{"TlsKeyMissing", Minimal("grpc: {tls: {cert: a.pem}}\n"),
+                  "demo.yaml: grpc.tls.key: TLS needs both"},
+        ErrorCase{"InsecureNotBool", Minimal("grpc: {insecure: yes please}\n"),
+                  "demo.yaml: grpc.insecure: must be true or false"},
+        ErrorCase{"SlowSubscriberUnknown", Minimal("grpc: {slow_subscriber: wait}\n"),
+                  "demo.yaml: grpc.slow_subscriber: must be \"drop_oldest\" or"},
+        ErrorCase{"HeartbeatTooFast", Minimal("grpc: {heartbeat_ms: 1}\n"),
+                  "demo.yaml: grpc.heartbeat_ms: must be between 100 and 60000, got 1"},
+        ErrorCase{"TokenWithoutFile", Minimal("grpc: {tokens: [{name: a}]}\n"),
+                  "demo.yaml: grpc.tokens[0].token_file: required field"},
+        ErrorCase{"TokenBadKind",
+                  Minimal("grpc: {tokens: [{name: a, token_file: t, kinds: [logs]}]}\n"),
+                  "demo.yaml: grpc.tokens[0].kinds[0]: must be statsd, flow or line_protocol"},
+        ErrorCase{"TokenNameTwice",
+                  Minimal("grpc: {tokens: [{name: a, token_file: t}, {name: a, token_file: u}]}\n"),
+                  "demo.yaml: grpc.tokens[1].name: \"a\" is given twice"},
+        ErrorCase{"TokenUnknownField",
+                  Minimal("grpc: {tokens: [{name: a, token_file: t, secret: x}]}\n"),
+                  "demo.yaml: grpc.tokens[0]"},
         ErrorCase{"MetricsListenBad", Minimal("metrics: {listen: \"9100\"}\n"),
                   "demo.yaml: metrics.listen: must be \"host:port\""},
         ErrorCase{"MetricsClashesWithGrpc",
@@ -453,7 +497,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(IngestConfigTest, SamePortOnDifferentHostsIsAllowed) {
   absl::StatusOr<IngestConfig> config = ParseIngestConfig(
-      Minimal("grpc: {listen: \"10.0.0.1:9000\"}\nmetrics: {listen: \"127.0.0.1:9000\"}\n"),
+      Minimal("grpc: {listen: \"10.0.0.1:9000\", insecure: true}\n"
+              "metrics: {listen: \"127.0.0.1:9000\"}\n"),
       "demo.yaml");
   EXPECT_TRUE(config.ok()) << config.status();
 }
@@ -470,6 +515,42 @@ TEST(IngestConfigTest, ShortPciAddressIsAccepted) {
       ParseIngestConfig("node_id: demo\nports:\n  - device: \"3b:00.1\"\n", "demo.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->ports[0].device, "3b:00.1");
+}
+
+}  // namespace
+}  // namespace firehose::config
+
+namespace firehose::config {
+namespace {
+
+TEST(KernelBackendConfigTest, KernelBackendNeedsNoPorts) {
+  absl::StatusOr<IngestConfig> config = ParseIngestConfig(
+      "node_id: k\nbackend: kernel\nkernel:\n  bind_address: 127.0.0.1\n  workers: 2\n"
+      "  rcvbuf_bytes: 1048576\n  recv_batch: 32\n",
+      "k.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->backend, IngestConfig::Backend::kKernel);
+  EXPECT_EQ(config->kernel.bind_address, "127.0.0.1");
+  EXPECT_EQ(config->kernel.workers, 2u);
+  EXPECT_EQ(config->kernel.rcvbuf_bytes, 1048576u);
+  EXPECT_EQ(config->kernel.recv_batch, 32u);
+  EXPECT_TRUE(config->ports.empty());
+}
+
+TEST(KernelBackendConfigTest, ErrorsNameFileAndField) {
+  absl::StatusOr<IngestConfig> bad_backend =
+      ParseIngestConfig("node_id: k\nbackend: xdp\n", "k.yaml");
+  ASSERT_FALSE(bad_backend.ok());
+  EXPECT_THAT(std::string(bad_backend.status().message()),
+              ::testing::HasSubstr("k.yaml: backend: must be \"dpdk\" or \"kernel\""));
+  absl::StatusOr<IngestConfig> bad_workers =
+      ParseIngestConfig("node_id: k\nbackend: kernel\nkernel:\n  workers: 0\n", "k.yaml");
+  ASSERT_FALSE(bad_workers.ok());
+  EXPECT_THAT(std::string(bad_workers.status().message()),
+              ::testing::HasSubstr("k.yaml: kernel.workers"));
+  absl::StatusOr<IngestConfig> no_ports = ParseIngestConfig("node_id: k\n", "k.yaml");
+  ASSERT_FALSE(no_ports.ok());
+  EXPECT_THAT(std::string(no_ports.status().message()), ::testing::HasSubstr("ports"));
 }
 
 }  // namespace

@@ -1,30 +1,78 @@
 // The gRPC Ingest service: one Subscribe stream per subscriber, fed from its bounded
-// queue in the SubscriberHub. Stream writes happen on gRPC's threads, never on the
-// export thread or a worker, so a slow network only ever fills that subscriber's queue.
+// queue (and, when resuming, the replay ring) in the SubscriberHub. Stream writes
+// happen on gRPC's threads, never on the export thread or a worker, so a slow network
+// only ever fills that subscriber's queue.
+//
+// The method is registered "raw" (request and responses as grpc::ByteBuffer, same
+// wire format as the generated service): a batch sent unchanged to many subscribers is
+// serialised once and its bytes shared, instead of once per subscriber. Filtered
+// subscribers get their own copy, built and serialised on their own stream thread.
+//
+// Authorisation: with consumer tokens configured, every call must carry
+// `authorization: Bearer <token>` metadata; tokens are compared in constant time and
+// each limits the record kinds its holder may read.
 #ifndef FIREHOSE_NODE_EXPORT_INGEST_SERVICE_H_
 #define FIREHOSE_NODE_EXPORT_INGEST_SERVICE_H_
 
 #include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/service_type.h"
+#include "node/export/record_filter.h"
 #include "node/export/subscriber_hub.h"
-#include "proto/firehose/v1/ingest.grpc.pb.h"
+#include "proto/firehose/v1/ingest.pb.h"
 
 namespace firehose::exporter {
 
-class IngestService final : public v1::Ingest::Service {
- public:
-  // `last_seq` reports the publisher's latest sequence number for heartbeats.
-  IngestService(SubscriberHub* hub, std::function<uint64_t()> last_seq,
-                absl::Duration heartbeat_interval = absl::Seconds(1));
+// A consumer allowed to subscribe: its name (for logs and metrics), its secret bearer
+// token, and the record kinds it may read.
+struct ConsumerToken {
+  std::string name;
+  std::string token;
+  KindMask kinds = kAllKinds;
+};
 
-  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
-                         grpc::ServerWriter<v1::SubscribeResponse>* writer) override;
+struct IngestServiceOptions {
+  // A stream with nothing to send for this long gets a Heartbeat notice.
+  absl::Duration heartbeat_interval = absl::Seconds(1);
+  // Empty: no token is required (the listener's TLS settings alone decide who may
+  // connect). Otherwise every Subscribe must present one of these.
+  std::vector<ConsumerToken> tokens;
+};
+
+// Compares a presented secret with an expected one in time that depends only on the
+// expected secret's length, so response timing reveals nothing about how much of a
+// guess was right.
+bool ConstantTimeEquals(std::string_view presented, std::string_view expected);
+
+class IngestService final : public grpc::Service {
+ public:
+  // `last_seq` reports the publisher's latest sequence number (heartbeats), `epoch` its
+  // current epoch (resume positions).
+  IngestService(SubscriberHub* hub, std::function<uint64_t()> last_seq,
+                std::function<uint64_t()> epoch, IngestServiceOptions options = {});
+
+  grpc::Status Subscribe(grpc::ServerContext* context, const grpc::ByteBuffer* request,
+                         grpc::ServerWriter<grpc::ByteBuffer>* writer);
 
  private:
+  // The caller's allowed kinds and consumer name, or UNAUTHENTICATED.
+  absl::StatusOr<std::pair<KindMask, std::string>> Authenticate(
+      const grpc::ServerContext& context) const;
+  // Where the stream starts; may write an EpochChange notice first.
+  absl::StatusOr<std::shared_ptr<Subscription>> Join(const v1::SubscribeRequest& request,
+                                                     const std::string& name,
+                                                     grpc::ServerWriter<grpc::ByteBuffer>* writer);
+
   SubscriberHub* const hub_;
   const std::function<uint64_t()> last_seq_;
-  const absl::Duration heartbeat_interval_;
+  const std::function<uint64_t()> epoch_;
+  const IngestServiceOptions options_;
 };
 
 }  // namespace firehose::exporter

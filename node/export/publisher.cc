@@ -16,12 +16,9 @@ constexpr std::chrono::microseconds kIdleSleep(50);
 
 }  // namespace
 
-Publisher::Publisher(std::string node_id, uint64_t epoch,
-                     std::vector<batch::Batcher*> batchers, SubscriberHub* hub)
-    : node_id_(std::move(node_id)),
-      epoch_(epoch),
-      batchers_(std::move(batchers)),
-      hub_(hub) {}
+Publisher::Publisher(std::string node_id, uint64_t epoch, std::vector<batch::Batcher*> batchers,
+                     SubscriberHub* hub)
+    : node_id_(std::move(node_id)), epoch_(epoch), batchers_(std::move(batchers)), hub_(hub) {}
 
 void Publisher::PublishOne(batch::Batcher* batcher, batch::BatchBuilder* builder) {
   auto message = std::make_shared<v1::SubscribeResponse>();
@@ -36,11 +33,17 @@ void Publisher::PublishOne(batch::Batcher* batcher, batch::BatchBuilder* builder
   wire->set_seq(seq);
   seq_.store(seq, std::memory_order_relaxed);
 
+  cumulative_records_ += records;
   PublishedBatch published;
+  // ByteSizeLong also caches the sizes the first serialisation needs.
+  published.bytes = message->ByteSizeLong();
   published.message = std::move(message);
+  // Serialised once, lazily, by the first stream that sends it unchanged.
+  published.serialized = std::make_shared<SerializedOnce>();
   published.epoch = epoch_;
   published.seq = seq;
   published.records = records;
+  published.cumulative_records = cumulative_records_;
   hub_->Publish(published);
   counters_.batches_published.Increment();
   counters_.records_published.Add(records);

@@ -47,6 +47,8 @@ class Publisher {
   const std::vector<batch::Batcher*> batchers_;
   SubscriberHub* const hub_;
   std::atomic<uint64_t> seq_{0};
+  // Records published in this epoch (export thread only).
+  uint64_t cumulative_records_ = 0;
   PublisherCounters counters_;
 };
 

@@ -8,7 +8,7 @@
 namespace firehose::exporter {
 namespace {
 
-PublishedBatch MakeBatch(uint64_t seq, uint32_t records) {
+PublishedBatch MakeBatch(uint64_t seq, uint32_t records, uint64_t cumulative = 0) {
   PublishedBatch batch;
   auto message = std::make_shared<v1::SubscribeResponse>();
   message->mutable_batch()->set_seq(seq);
@@ -16,7 +16,18 @@ PublishedBatch MakeBatch(uint64_t seq, uint32_t records) {
   batch.epoch = 1;
   batch.seq = seq;
   batch.records = records;
+  batch.cumulative_records = cumulative;
+  batch.bytes = 100;
   return batch;
+}
+
+// Publishes seq 1..n with seq * 10 records each, keeping the running total.
+void PublishSeries(SubscriberHub& hub, uint64_t n) {
+  uint64_t total = 0;
+  for (uint64_t seq = 1; seq <= n; ++seq) {
+    total += seq * 10;
+    hub.Publish(MakeBatch(seq, static_cast<uint32_t>(seq * 10), total));
+  }
 }
 
 TEST(SubscriberHubTest, EverySubscriberGetsEveryBatchInOrder) {
@@ -72,6 +83,86 @@ TEST(SubscriberHubTest, WaitForSubscribersWakesOnAdd) {
   EXPECT_TRUE(hub.WaitForSubscribers(1, absl::Seconds(10)));
   adder.join();
   EXPECT_EQ(hub.stats().subscribers, 1u);
+}
+
+TEST(SubscriberHubTest, ResumeReplaysFromTheRingThenGoesLive) {
+  SubscriberHub hub(HubOptions{8, SlowSubscriberPolicy::kDropOldest, /*replay_bytes=*/1000});
+  PublishSeries(hub, 5);
+  auto sub = hub.AddFrom("resume", 1, 3);
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  hub.Publish(MakeBatch(6, 60, 210));
+  for (uint64_t seq = 3; seq <= 6; ++seq) {
+    SubscriptionItem item = (*sub)->Next(absl::ZeroDuration());
+    ASSERT_EQ(item.kind, SubscriptionItem::Kind::kBatch) << seq;
+    EXPECT_EQ(item.batch.seq, seq);
+    (*sub)->MarkDelivered(item.batch.seq, item.batch.records);
+  }
+  EXPECT_EQ((*sub)->Next(absl::ZeroDuration()).kind, SubscriptionItem::Kind::kIdle);
+  EXPECT_TRUE((*sub)->Drained());
+}
+
+TEST(SubscriberHubTest, ResumeFromEvictedBatchesReportsExactReplayGap) {
+  // 100 bytes per batch, 300-byte ring: after 10 batches only 8..10 remain.
+  SubscriberHub hub(HubOptions{8, SlowSubscriberPolicy::kDropOldest, /*replay_bytes=*/300});
+  PublishSeries(hub, 10);
+  auto sub = hub.AddFrom("late", 1, 3);  // wants 3.. but 3..7 are gone
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  SubscriptionItem gap = (*sub)->Next(absl::ZeroDuration());
+  ASSERT_EQ(gap.kind, SubscriptionItem::Kind::kGap);
+  EXPECT_EQ(gap.gap.reason(), v1::Gap::REASON_REPLAY_EXPIRED);
+  EXPECT_EQ(gap.gap.first_seq(), 3u);
+  EXPECT_EQ(gap.gap.last_seq(), 7u);
+  EXPECT_EQ(gap.gap.batches(), 5u);
+  EXPECT_EQ(gap.gap.records(), 30u + 40 + 50 + 60 + 70);
+  EXPECT_EQ((*sub)->Next(absl::ZeroDuration()).batch.seq, 8u);
+}
+
+TEST(SubscriberHubTest, EarliestStartsAtTheOldestRetainedBatch) {
+  SubscriberHub hub(HubOptions{8, SlowSubscriberPolicy::kDropOldest, /*replay_bytes=*/200});
+  PublishSeries(hub, 4);
+  auto sub = hub.AddFrom("earliest", 1, 0);
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ((*sub)->Next(absl::ZeroDuration()).batch.seq, 3u);
+  EXPECT_EQ((*sub)->Next(absl::ZeroDuration()).batch.seq, 4u);
+}
+
+TEST(SubscriberHubTest, ResumeAheadOfTheNodeOrTooOldIsRefused) {
+  SubscriberHub hub(HubOptions{8, SlowSubscriberPolicy::kDropOldest, 1000});
+  PublishSeries(hub, 3);
+  EXPECT_EQ(hub.AddFrom("future", 1, 9).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(hub.AddFrom("next", 1, 4).ok());  // exactly the next batch: live
+  ReplayRing tiny_index(0, /*index_batches=*/2);
+  uint64_t total = 0;
+  for (uint64_t seq = 1; seq <= 5; ++seq) {
+    total += 1;
+    tiny_index.Append(MakeBatch(seq, 1, total));
+  }
+  EXPECT_FALSE(tiny_index.RecordsBefore(1, 2).has_value());
+  EXPECT_EQ(tiny_index.RecordsBefore(1, 5), 4u);
+  EXPECT_EQ(tiny_index.RecordsBefore(1, 6), 5u);
+}
+
+TEST(SubscriberHubTest, DisconnectPolicyEndsAnOverflowingSubscription) {
+  SubscriberHub hub(HubOptions{2, SlowSubscriberPolicy::kDisconnect, 0});
+  auto sub = hub.Add("slow");
+  PublishSeries(hub, 3);
+  EXPECT_EQ(sub->Next(absl::ZeroDuration()).kind, SubscriptionItem::Kind::kOverflow);
+  EXPECT_TRUE(sub->stats().disconnected);
+  EXPECT_EQ(sub->stats().dropped_records, 60u);
+  hub.Remove(sub);
+  EXPECT_EQ(hub.stats().disconnected_slow, 1u);
+}
+
+TEST(SubscriberHubTest, LagCountsBatchesNotYetWritten) {
+  SubscriberHub hub(8);
+  auto sub = hub.Add("a");
+  PublishSeries(hub, 3);
+  SubscriptionItem item = sub->Next(absl::ZeroDuration());
+  sub->MarkDelivered(item.batch.seq, item.batch.records);
+  const std::vector<SubscriberSnapshot> subs = hub.Subscribers();
+  ASSERT_EQ(subs.size(), 1u);
+  EXPECT_EQ(subs[0].lag_batches, 2u);
+  EXPECT_EQ(subs[0].stats.queued_batches, 2u);
 }
 
 }  // namespace

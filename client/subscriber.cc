@@ -1,0 +1,249 @@
+// Reconnecting, resuming Subscribe client; see the header.
+#include "client/subscriber.h"
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace firehose::client {
+namespace {
+
+// How often the watchdog looks at the stream, and the granularity of backoff sleeps:
+// bounds how late Stop() and the idle timeout take effect.
+constexpr absl::Duration kTick = absl::Milliseconds(20);
+// Batches are at most a few MiB (batch.max_bytes); never let a default cap refuse one.
+constexpr int kMaxMessageBytes = 64 << 20;
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool SleepUnlessStopped(absl::Duration duration, const std::function<bool()>& stopped) {
+  const absl::Time until = absl::Now() + duration;
+  while (absl::Now() < until) {
+    if (stopped()) return false;
+    absl::SleepFor(std::min(kTick, until - absl::Now()));
+  }
+  return !stopped();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
+    const SubscriberOptions& options) {
+  if (options.tls_ca_file.empty()) {
+    if (!options.tls_cert_file.empty()) {
+      return absl::InvalidArgumentError("a client certificate needs TLS: give the CA file too");
+    }
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions ssl;
+  absl::StatusOr<std::string> ca = ReadFile(options.tls_ca_file, "CA file");
+  if (!ca.ok()) return ca.status();
+  ssl.pem_root_certs = *ca;
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    absl::StatusOr<std::string> cert = ReadFile(options.tls_cert_file, "client certificate");
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadFile(options.tls_key_file, "client key");
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *cert;
+    ssl.pem_private_key = *key;
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+bool IsRetryable(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::OK:                  // the node drained and ended the stream
+    case grpc::StatusCode::UNAVAILABLE:         // not reachable, restarting, shutting down
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:  // disconnected for being slow
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::UNKNOWN:
+      return true;
+    default:
+      // UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, FAILED_PRECONDITION,
+      // OUT_OF_RANGE, UNIMPLEMENTED...: asking again gets the same answer.
+      return false;
+  }
+}
+
+Subscriber::Subscriber(SubscriberOptions options) : options_(std::move(options)) {}
+
+void Subscriber::Stop() {
+  absl::MutexLock lock(&mu_);
+  stop_ = true;
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+bool Subscriber::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stop_;
+}
+
+SubscriberStats Subscriber::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+std::optional<Position> Subscriber::position() const {
+  absl::MutexLock lock(&mu_);
+  return position_;
+}
+
+v1::SubscribeRequest Subscriber::NextRequest() const {
+  v1::SubscribeRequest request = options_.request;
+  absl::MutexLock lock(&mu_);
+  if (position_.has_value()) {
+    v1::StartPosition* start = request.mutable_start();
+    start->set_from(v1::StartPosition::FROM_AFTER);
+    start->set_epoch(position_->epoch);
+    start->set_seq(position_->seq);
+  }
+  return request;
+}
+
+bool Subscriber::Accept(const v1::SubscribeResponse& message) {
+  absl::MutexLock lock(&mu_);
+  last_message_ = absl::Now();
+  if (message.has_batch()) {
+    const v1::Batch& batch = message.batch();
+    // After a reconnect the node resumes strictly after our position, so this only
+    // triggers if something upstream replays; a consumer must never see a batch twice.
+    if (position_.has_value() &&
+        (batch.epoch() < position_->epoch ||
+         (batch.epoch() == position_->epoch && batch.seq() <= position_->seq))) {
+      ++stats_.duplicates_skipped;
+      return false;
+    }
+    position_ = Position{batch.epoch(), batch.seq()};
+    ++stats_.batches;
+    stats_.records += batch.record_count();
+    return true;
+  }
+  if (message.has_notice()) {
+    if (message.notice().has_gap()) {
+      ++stats_.gaps;
+      stats_.missed_records += message.notice().gap().records();
+    } else if (message.notice().has_heartbeat()) {
+      ++stats_.heartbeats;
+    }
+  }
+  return true;
+}
+
+grpc::Status Subscriber::StreamOnce(v1::Ingest::Stub& stub, const MessageCallback& on_message,
+                                    bool* progressed) {
+  grpc::ClientContext context;
+  if (!options_.token.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
+  }
+  const v1::SubscribeRequest request = NextRequest();
+  {
+    absl::MutexLock lock(&mu_);
+    if (stop_) return grpc::Status::CANCELLED;
+    context_ = &context;
+    last_message_ = absl::Now();
+    ++stats_.connections;
+  }
+  // A silent link (no batch, notice or heartbeat) is only noticed by watching the
+  // clock; cancelling the call makes the blocked Read return.
+  std::atomic<bool> done{false};
+  std::atomic<bool> idle{false};
+  std::thread watchdog([&] {
+    while (!done.load()) {
+      absl::SleepFor(kTick);
+      absl::MutexLock lock(&mu_);
+      if (absl::Now() - last_message_ > options_.idle_timeout) {
+        idle.store(true);
+        context.TryCancel();
+        return;
+      }
+    }
+  });
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      stub.Subscribe(&context, request);
+  v1::SubscribeResponse message;
+  while (reader->Read(&message)) {
+    if (!Accept(message)) continue;
+    if (message.has_batch()) *progressed = true;
+    on_message(message);
+  }
+  grpc::Status status = reader->Finish();
+  done.store(true);
+  watchdog.join();
+  {
+    absl::MutexLock lock(&mu_);
+    context_ = nullptr;
+  }
+  if (idle.load()) {
+    return grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        absl::StrCat("no message from the node for ", absl::FormatDuration(options_.idle_timeout),
+                     " (not even a heartbeat): dead link?"));
+  }
+  return status;
+}
+
+absl::Status Subscriber::Run(const MessageCallback& on_message,
+                             const DisconnectCallback& on_disconnect) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeChannelCredentials(options_);
+  if (!credentials.ok()) return credentials.status();
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  if (!options_.tls_server_name.empty()) {
+    arguments.SetSslTargetNameOverride(options_.tls_server_name);
+  }
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(options_.address, *credentials, arguments);
+  std::unique_ptr<v1::Ingest::Stub> stub = v1::Ingest::NewStub(channel);
+
+  absl::Duration backoff = options_.initial_backoff;
+  int failures = 0;
+  while (!stopping()) {
+    grpc::Status status;
+    bool progressed = false;
+    if (!channel->WaitForConnected(absl::ToChronoTime(absl::Now() + options_.connect_timeout))) {
+      status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            absl::StrCat("cannot connect to ", options_.address, " within ",
+                                         absl::FormatDuration(options_.connect_timeout),
+                                         " (down, or TLS handshake refused?)"));
+    } else {
+      status = StreamOnce(*stub, on_message, &progressed);
+    }
+    if (stopping()) return absl::OkStatus();
+    if (status.ok() && !options_.reconnect_on_end) return absl::OkStatus();
+    if (!IsRetryable(status)) {
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          status.error_message());
+    }
+    if (progressed) {
+      backoff = options_.initial_backoff;
+      failures = 0;
+    } else {
+      ++failures;
+    }
+    if (options_.max_attempts > 0 && failures >= options_.max_attempts) {
+      return absl::UnavailableError(
+          absl::StrCat("gave up after ", failures, " attempts; last: ", status.error_message()));
+    }
+    if (on_disconnect) on_disconnect(status, backoff);
+    if (!SleepUnlessStopped(backoff, [this] { return stopping(); })) break;
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace firehose::client

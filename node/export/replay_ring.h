@@ -1,0 +1,102 @@
+// The replay ring: the node's most recent published batches, bounded in bytes, from
+// which resuming subscribers are served (StartPosition FROM_EARLIEST / FROM_AFTER).
+//
+// Besides the batches themselves the ring keeps a much longer, fixed-size index of the
+// running record count per sequence number (8 bytes per batch), so that a subscriber
+// asking for batches that have already left the ring is told exactly how many records
+// it missed, not just how many batches.
+#ifndef FIREHOSE_NODE_EXPORT_REPLAY_RING_H_
+#define FIREHOSE_NODE_EXPORT_REPLAY_RING_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "proto/firehose/v1/ingest.pb.h"
+
+namespace firehose::exporter {
+
+// The serialised form of a published message, made at most once, by whichever stream
+// writes it first, and then shared by every stream that sends the message unchanged.
+class SerializedOnce {
+ public:
+  const std::string& Get(const v1::SubscribeResponse& message) {
+    std::call_once(once_, [&] { message.SerializeToString(&bytes_); });
+    return bytes_;
+  }
+
+ private:
+  std::once_flag once_;
+  std::string bytes_;
+};
+
+// A batch as published: the shared wire message plus what gap accounting needs.
+struct PublishedBatch {
+  std::shared_ptr<const v1::SubscribeResponse> message;
+  // Optional: present when the publisher wants the message serialised once for all.
+  std::shared_ptr<SerializedOnce> serialized;
+  uint64_t epoch = 0;
+  uint64_t seq = 0;
+  uint32_t records = 0;
+  // Records published in this epoch up to and including this batch.
+  uint64_t cumulative_records = 0;
+  // Encoded size, what the replay ring's byte budget counts.
+  uint64_t bytes = 0;
+};
+
+struct ReplayRingStats {
+  uint64_t batches = 0;
+  uint64_t bytes = 0;
+  uint64_t first_seq = 0;  // 0 when empty
+  uint64_t evicted_batches = 0;
+};
+
+class ReplayRing {
+ public:
+  // Index entries kept for exact gap counts: 8 MiB, over a million batches (minutes at
+  // full rate, hours at ordinary rates) — far longer than the ring itself.
+  static constexpr size_t kDefaultIndexBatches = size_t{1} << 20;
+
+  // `max_bytes` 0 keeps no batches (every resume is a gap) but still counts exactly.
+  explicit ReplayRing(uint64_t max_bytes, size_t index_batches = kDefaultIndexBatches);
+
+  // Export thread. A batch of a new epoch empties the ring: seq restarts with it.
+  void Append(const PublishedBatch& batch) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Records published in `epoch` before batch `seq`, if still known. Always known for
+  // seq 1 and for any seq up to one past the last published.
+  std::optional<uint64_t> RecordsBefore(uint64_t epoch, uint64_t seq) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The batch `seq` of `epoch` if the ring still holds it.
+  std::optional<PublishedBatch> Get(uint64_t epoch, uint64_t seq) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Oldest retained seq of `epoch`, or last published + 1 when none is retained.
+  uint64_t FirstRetained(uint64_t epoch) const ABSL_LOCKS_EXCLUDED(mu_);
+
+  ReplayRingStats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  std::optional<uint64_t> RecordsBeforeLocked(uint64_t seq) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  const uint64_t max_bytes_;
+  const size_t index_batches_;
+  mutable absl::Mutex mu_;
+  uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t last_cumulative_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<PublishedBatch> batches_ ABSL_GUARDED_BY(mu_);
+  uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t evicted_ ABSL_GUARDED_BY(mu_) = 0;
+  // cumulative_records of seqs index_base_, index_base_ + 1, ...
+  std::deque<uint64_t> index_ ABSL_GUARDED_BY(mu_);
+  uint64_t index_base_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+}  // namespace firehose::exporter
+
+#endif  // FIREHOSE_NODE_EXPORT_REPLAY_RING_H_
