@@ -11,6 +11,7 @@
 #include "controlplane/ingestctl/command.h"
 #include "controlplane/ingestctl/nic_command.h"
 #include "controlplane/ingestctl/preflight_command.h"
+#include "controlplane/ingestctl/status_command.h"
 #include "controlplane/ingestctl/tail_command.h"
 
 namespace firehose::ctl {
@@ -23,6 +24,7 @@ int Run(int argc, char** argv) {
   AddTailCommand(app, &action);
   AddPreflightCommand(app, &action);
   AddNicCommand(app, &action);
+  AddStatusCommand(app, &action);
 
   // CLI11 reports parse errors (and --help) by throwing; they end here.
   try {

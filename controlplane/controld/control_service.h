@@ -1,0 +1,72 @@
+// controld's side of proto/firehose/v1/control.proto: status, preflight on demand, and
+// the role/epoch stream ingestd follows.
+//
+// The role is set by whoever decides it: without etcd, controld's main sets ACTIVE once
+// (a single node runs active); with an election, the elector calls SetRole on every
+// change. WatchRole streams push each change at once and repeat the standing role every
+// third of the lease TTL, each assignment valid for one TTL, so ingestd can demote
+// itself when controld goes silent.
+#ifndef FIREHOSE_CONTROLPLANE_CONTROLD_CONTROL_SERVICE_H_
+#define FIREHOSE_CONTROLPLANE_CONTROLD_CONTROL_SERVICE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "controlplane/controld/health_monitor.h"
+#include "controlplane/preflight/preflight.h"
+#include "node/config/ingest_config.h"
+#include "proto/firehose/v1/control.grpc.pb.h"
+
+namespace firehose::controld {
+
+// The preflight report in the control API's terms.
+firehose::v1::PreflightReport ToProto(const preflight::Report& report);
+
+class ControlService final : public firehose::v1::Control::Service {
+ public:
+  struct Options {
+    config::IngestConfig config;
+    // Where preflight reads sysfs/procfs ("/" in production, fixture trees in tests).
+    std::string preflight_root = "/";
+    absl::Duration lease_ttl = absl::Seconds(2);
+    // "standalone", or the etcd endpoints.
+    std::string election = "standalone";
+  };
+
+  // `health` must outlive the service.
+  ControlService(Options options, const HealthMonitor* health);
+
+  // Changes the role pushed to every WatchRole stream (at once, not at the next refresh).
+  void SetRole(firehose::v1::Role role, uint64_t epoch);
+  // Ends every WatchRole stream; call before shutting the gRPC server down, which
+  // otherwise waits for those streams forever.
+  void Shutdown();
+
+  grpc::Status GetStatus(grpc::ServerContext* context, const firehose::v1::GetStatusRequest* request,
+                         firehose::v1::NodeStatus* response) override;
+  grpc::Status RunPreflight(grpc::ServerContext* context,
+                            const firehose::v1::RunPreflightRequest* request,
+                            firehose::v1::PreflightReport* response) override;
+  grpc::Status WatchRole(grpc::ServerContext* context,
+                         const firehose::v1::WatchRoleRequest* request,
+                         grpc::ServerWriter<firehose::v1::RoleAssignment>* writer) override;
+
+ private:
+  const Options options_;
+  const HealthMonitor* const health_;
+  absl::Mutex mu_;
+  firehose::v1::Role role_ ABSL_GUARDED_BY(mu_) = firehose::v1::ROLE_STANDBY;
+  uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bumped on every SetRole, so streams wake on a change.
+  uint64_t role_version_ ABSL_GUARDED_BY(mu_) = 0;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  uint32_t preflight_failed_ ABSL_GUARDED_BY(mu_) = 0;
+  uint32_t preflight_warnings_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace firehose::controld
+
+#endif  // FIREHOSE_CONTROLPLANE_CONTROLD_CONTROL_SERVICE_H_

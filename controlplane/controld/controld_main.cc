@@ -1,0 +1,147 @@
+// controld: the control daemon beside each ingestd. Runs preflight for the node's
+// config, watches ingestd's health, decides its role (without etcd: a single node runs
+// active), and serves proto/firehose/v1/control.proto on a unix socket of mode 0600.
+//
+// On start it prints one line to stdout, which scripts and tests wait for:
+//   READY control=unix:PATH
+// and runs until SIGINT or SIGTERM. Exit codes: 0 after a signal, 1 when the socket
+// cannot be served, 2 for bad flags or config.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "controlplane/controld/control_service.h"
+#include "controlplane/controld/health_monitor.h"
+#include "controlplane/preflight/preflight.h"
+#include "grpcpp/grpcpp.h"
+#include "node/config/ingest_config.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, config, "", "Path to the node's ingestd YAML config (required).");
+ABSL_FLAG(std::string, socket, "/run/firehose/controld.sock",
+          "Unix socket path of the control API (created with mode 0600).");
+ABSL_FLAG(std::string, preflight_root, "/",
+          "Directory that stands for / when preflight reads sysfs and procfs (tests).");
+ABSL_FLAG(int, lease_ttl_ms, 2000,
+          "Lease TTL: how long a role assignment pushed to ingestd stays valid.");
+ABSL_FLAG(int, health_interval_ms, 1000, "How often ingestd's health is measured.");
+ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
+
+namespace {
+
+// ingestd's listen address as a connect address: wildcards become loopback.
+std::string LocalTarget(const std::string& listen) {
+  if (absl::StartsWith(listen, "0.0.0.0:")) return "127.0.0.1" + listen.substr(7);
+  if (absl::StartsWith(listen, "[::]:")) return "[::1]" + listen.substr(4);
+  return listen;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("controld --config=FILE --socket=PATH: firehose control daemon");
+  absl::ParseCommandLine(argc, argv);
+  spdlog::set_default_logger(spdlog::stderr_color_mt("controld"));
+  spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+
+  const std::string config_path = absl::GetFlag(FLAGS_config);
+  absl::StatusOr<firehose::config::IngestConfig> config =
+      firehose::config::LoadIngestConfig(config_path);
+  if (config_path.empty() || !config.ok()) {
+    spdlog::error("{}", config_path.empty() ? std::string("--config is required")
+                                            : std::string(config.status().message()));
+    return 2;
+  }
+  const int ttl_ms = absl::GetFlag(FLAGS_lease_ttl_ms);
+  const int interval_ms = absl::GetFlag(FLAGS_health_interval_ms);
+  if (ttl_ms < 300 || interval_ms < 50) {
+    spdlog::error("--lease_ttl_ms must be >= 300 and --health_interval_ms >= 50");
+    return 2;
+  }
+
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);  // before gRPC starts its threads
+
+  firehose::controld::HealthMonitor::Options health_options;
+  health_options.grpc_target = LocalTarget(config->grpc_listen);
+  health_options.metrics_target =
+      config->metrics_listen.empty() ? "" : LocalTarget(config->metrics_listen);
+  health_options.interval = absl::Milliseconds(interval_ms);
+  firehose::controld::HealthMonitor health(health_options);
+
+  firehose::controld::ControlService::Options service_options;
+  service_options.config = *config;
+  service_options.preflight_root = absl::GetFlag(FLAGS_preflight_root);
+  service_options.lease_ttl = absl::Milliseconds(ttl_ms);
+  firehose::controld::ControlService service(service_options, &health);
+  // No election configured: this node is the only one, and it is active. Epoch 0 tells
+  // ingestd to keep its own persisted epoch.
+  service.SetRole(firehose::v1::ROLE_ACTIVE, 0);
+
+  // Preflight once at start so status shows it without an explicit run.
+  {
+    grpc::ServerContext unused;
+    firehose::v1::RunPreflightRequest request;
+    firehose::v1::PreflightReport report;
+    service.RunPreflight(&unused, &request, &report);
+    for (const auto& check : report.checks()) {
+      if (check.verdict() == firehose::v1::PreflightCheck::FAIL) {
+        spdlog::error("preflight: {}: {}: {}; fix: {}", check.subject(), check.name(),
+                      check.detail(), check.fix());
+      }
+    }
+  }
+
+  const std::string socket_path = absl::GetFlag(FLAGS_socket);
+  // sockaddr_un holds 108 bytes with the terminating NUL.
+  if (socket_path.empty() || socket_path.size() > 107) {
+    spdlog::error("--socket must be a path of 1..107 bytes, got {} bytes", socket_path.size());
+    return 2;
+  }
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(socket_path, ec);
+  if (std::filesystem::is_socket(status)) {
+    std::filesystem::remove(socket_path, ec);  // left by a controld that was killed
+  } else if (std::filesystem::exists(status)) {
+    spdlog::error("{} exists and is not a socket; not replacing it", socket_path);
+    return 1;
+  }
+  // The socket is created by gRPC under the process umask; 0077 makes it 0600 from
+  // the first moment, so no other user can ever connect in between.
+  const mode_t old_umask = umask(0077);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  umask(old_umask);
+  if (server == nullptr || chmod(socket_path.c_str(), 0600) != 0) {
+    spdlog::error("cannot serve the control API on unix:{}", socket_path);
+    return 1;
+  }
+  health.Start();
+  std::printf("READY control=unix:%s\n", socket_path.c_str());
+  std::fflush(stdout);
+  spdlog::info("node {}: control API on unix:{}, role active (standalone), lease TTL {} ms",
+               config->node_id, socket_path, ttl_ms);
+
+  int signal = 0;
+  sigwait(&stop, &signal);
+  spdlog::info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  service.Shutdown();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  std::filesystem::remove(socket_path, ec);
+  return 0;
+}
