@@ -1,25 +1,30 @@
 // `ingestctl tail`: a Subscribe client that prints records; see tail_command.h.
 //
-// Two threads. The calling thread reads the stream and writes records to stdout; a
-// watcher thread wakes every 50 ms to write the rate line, and to cancel the call on
-// --duration or an interrupt. Cancelling from outside is how a blocked Read() is
-// ended: ClientContext::TryCancel is thread-safe and makes Read() return false.
+// The stream itself is the client library's (client/subscriber.h): TLS, tokens,
+// filters and, with --follow, reconnect and resume. Two threads: the library calls
+// back on the calling thread, which writes records to stdout; a watcher thread wakes
+// every 50 ms to write the rate line and to stop the subscriber on --duration or an
+// interrupt (Subscriber::Stop is thread-safe and ends a blocked read).
 #include "controlplane/ingestctl/tail_command.h"
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <thread>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "client/subscriber.h"
 #include "controlplane/ingestctl/record_format.h"
-#include "grpcpp/grpcpp.h"
-#include "proto/firehose/v1/ingest.grpc.pb.h"
 #include "proto/firehose/v1/ingest.pb.h"
 
 namespace firehose::ctl {
@@ -27,51 +32,6 @@ namespace {
 
 // How often the watcher checks the interrupt flag and the clock.
 constexpr absl::Duration kPollInterval = absl::Milliseconds(50);
-// Batches may approach gRPC's 4 MiB default; a relay may send larger ones. tail should
-// print what it gets rather than fail on size.
-constexpr int kMaxMessageBytes = 64 << 20;
-
-std::string_view StatusCodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    default:
-      return "UNKNOWN_CODE";
-  }
-}
-
 // Follows (epoch, seq) to report batches that are missing or repeated although no
 // notice said so: the node promises seq + 1 per batch within an epoch.
 class SeqTracker {
@@ -136,16 +96,15 @@ class TailSession {
   int Run();
 
  private:
-  enum class Connection { kConnected, kTimedOut, kInterrupted };
-
-  Connection Connect(grpc::Channel& channel);
   bool Interrupted() const {
     return io_.interrupted != nullptr && io_.interrupted->load(std::memory_order_relaxed);
   }
+  // The library's options from tail's flags; errors are usage errors.
+  absl::StatusOr<client::SubscriberOptions> SubscriberOptionsFromFlags() const;
   // Watcher thread: rate lines, --duration and interrupts.
-  void Watch(grpc::ClientContext* context);
-  // Records why the stream is being stopped (the first reason wins) and cancels it.
-  void RequestStop(std::string_view reason, grpc::ClientContext* context);
+  void Watch(client::Subscriber* subscriber);
+  // Records why the stream is being stopped (the first reason wins) and stops it.
+  void RequestStop(std::string_view reason, client::Subscriber* subscriber);
   std::string StopReason() const;
   // Prints the batch's records; returns false once --max-records is reached.
   bool HandleBatch(const v1::Batch& batch);
@@ -184,14 +143,14 @@ void TailSession::Err(std::string_view line) {
   io_.err->flush();
 }
 
-void TailSession::RequestStop(std::string_view reason, grpc::ClientContext* context) {
+void TailSession::RequestStop(std::string_view reason, client::Subscriber* subscriber) {
   {
     absl::MutexLock lock(&mu_);
     if (stop_reason_.empty()) {
       stop_reason_ = std::string(reason);
     }
   }
-  context->TryCancel();
+  subscriber->Stop();
 }
 
 std::string TailSession::StopReason() const {
@@ -199,34 +158,70 @@ std::string TailSession::StopReason() const {
   return stop_reason_;
 }
 
-TailSession::Connection TailSession::Connect(grpc::Channel& channel) {
-  const absl::Time deadline = absl::Now() + options_.connect_timeout;
-  while (true) {
-    // Short slices, so that Ctrl-C is honoured while the node does not answer.
-    absl::Time slice_end = std::min(deadline, absl::Now() + absl::Milliseconds(100));
-    if (channel.WaitForConnected(absl::ToChronoTime(slice_end))) {
-      return Connection::kConnected;
+absl::StatusOr<client::SubscriberOptions> TailSession::SubscriberOptionsFromFlags() const {
+  client::SubscriberOptions o;
+  o.address = options_.address;
+  o.request.set_client_name(options_.client_name);
+  for (const std::string& prefix : options_.name_prefixes) o.request.add_name_prefixes(prefix);
+  for (const std::string& cidr : options_.source_cidrs) o.request.add_source_cidrs(cidr);
+  if (!options_.shard.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(options_.shard, '/');
+    uint32_t index = 0, count = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &index) ||
+        !absl::SimpleAtoi(parts[1], &count) || count == 0 || index >= count) {
+      return absl::InvalidArgumentError("--shard must be I/N with 0 <= I < N, e.g. 0/3");
     }
-    if (Interrupted()) {
-      return Connection::kInterrupted;
+    o.request.mutable_group()->set_shard_index(index);
+    o.request.mutable_group()->set_shard_count(count);
+  }
+  v1::StartPosition* start = o.request.mutable_start();
+  if (options_.from == "latest") {
+    start->set_from(v1::StartPosition::FROM_LATEST);
+  } else if (options_.from == "earliest") {
+    start->set_from(v1::StartPosition::FROM_EARLIEST);
+  } else {
+    std::vector<std::string> parts = absl::StrSplit(options_.from, ':');
+    uint64_t epoch = 0, seq = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &epoch) ||
+        !absl::SimpleAtoi(parts[1], &seq)) {
+      return absl::InvalidArgumentError("--from must be latest, earliest or EPOCH:SEQ");
     }
-    if (absl::Now() >= deadline) {
-      return Connection::kTimedOut;
+    start->set_from(v1::StartPosition::FROM_AFTER);
+    start->set_epoch(epoch);
+    start->set_seq(seq);
+  }
+  o.tls_ca_file = options_.tls_ca_file;
+  o.tls_cert_file = options_.tls_cert_file;
+  o.tls_key_file = options_.tls_key_file;
+  o.tls_server_name = options_.tls_server_name;
+  if (!options_.token_file.empty()) {
+    std::ifstream in(options_.token_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    o.token = std::string(absl::StripAsciiWhitespace(text.str()));
+    if (!in || o.token.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--token-file: cannot read a token from ", options_.token_file));
     }
   }
+  o.connect_timeout = options_.connect_timeout;
+  // A one-shot tail makes one attempt and ends with the stream; --follow keeps going.
+  o.reconnect_on_end = options_.follow;
+  o.max_attempts = options_.follow ? 0 : 1;
+  return o;
 }
 
-void TailSession::Watch(grpc::ClientContext* context) {
+void TailSession::Watch(client::Subscriber* subscriber) {
   absl::Time last_rate = start_;
   uint64_t last_records = 0;
   uint64_t last_batches = 0;
   while (!done_.WaitForNotificationWithTimeout(kPollInterval)) {
     absl::Time now = absl::Now();
     if (Interrupted()) {
-      RequestStop("interrupted", context);
+      RequestStop("interrupted", subscriber);
     }
     if (options_.duration > absl::ZeroDuration() && now - start_ >= options_.duration) {
-      RequestStop("--duration reached", context);
+      RequestStop("--duration reached", subscriber);
     }
     if (now - last_rate >= options_.rate_interval) {
       double seconds = absl::ToDoubleSeconds(now - last_rate);
@@ -317,68 +312,61 @@ int TailSession::Run() {
     Err("ingestctl tail: ADDRESS must be host:port of a node's gRPC service");
     return kExitUsage;
   }
-  grpc::ChannelArguments arguments;
-  arguments.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(), arguments);
-
-  switch (Connect(*channel)) {
-    case Connection::kConnected:
-      break;
-    case Connection::kInterrupted:
-      PrintSummary("interrupted before connecting");
-      return kExitOk;
-    case Connection::kTimedOut:
-      Err(absl::StrCat("ingestctl tail: cannot connect to ", options_.address, " within ",
-                       absl::FormatDuration(options_.connect_timeout),
-                       ": is ingestd running there, and is that its grpc.listen address?"));
-      return kExitFailure;
+  absl::StatusOr<client::SubscriberOptions> subscriber_options = SubscriberOptionsFromFlags();
+  if (!subscriber_options.ok()) {
+    Err(absl::StrCat("ingestctl tail: ", subscriber_options.status().message()));
+    return kExitUsage;
   }
-
-  std::unique_ptr<v1::Ingest::Stub> stub = v1::Ingest::NewStub(channel);
-  grpc::ClientContext context;
-  v1::SubscribeRequest request;
-  request.set_client_name(options_.client_name);
+  client::Subscriber subscriber(*subscriber_options);
   start_ = absl::Now();
-  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
-      stub->Subscribe(&context, request);
-  std::thread watcher([this, &context] { Watch(&context); });
-
-  v1::SubscribeResponse response;
-  while (reader->Read(&response)) {
-    if (response.has_batch()) {
-      if (!HandleBatch(response.batch())) {
-        RequestStop("--max-records reached", &context);
-        break;
-      }
-    } else if (response.has_notice()) {
-      HandleNotice(response.notice());
-    }
-    if (!*io_.out) {
-      RequestStop("output closed", &context);
-      break;
-    }
-  }
-  // After a cancel Read() soon returns false; Finish() wants the stream drained.
-  while (reader->Read(&response)) {
-  }
-  grpc::Status status = reader->Finish();
+  std::thread watcher([this, &subscriber] { Watch(&subscriber); });
+  bool stopped_here = false;
+  const absl::Status status = subscriber.Run(
+      [&](const v1::SubscribeResponse& response) {
+        if (stopped_here) return;  // Stop() is asynchronous; print nothing after it
+        if (response.has_batch()) {
+          if (!HandleBatch(response.batch())) {
+            stopped_here = true;
+            RequestStop("--max-records reached", &subscriber);
+          }
+        } else if (response.has_notice()) {
+          HandleNotice(response.notice());
+        }
+        if (!stopped_here && !*io_.out) {
+          stopped_here = true;
+          RequestStop("output closed", &subscriber);
+        }
+      },
+      [&](const grpc::Status& why, absl::Duration delay) {
+        Err(absl::StrCat("tail: stream ended (", why.error_message(), "); reconnecting in ",
+                         absl::FormatDuration(delay)));
+      });
   done_.Notify();
   watcher.join();
 
-  std::string reason = StopReason();
+  const client::SubscriberStats stats = subscriber.stats();
+  if (stats.duplicates_skipped > 0) {
+    Err(absl::StrCat("tail: ", stats.duplicates_skipped,
+                     " duplicate batch(es) received and skipped"));
+  }
+  const std::string reason = StopReason();
+  if (!reason.empty()) {
+    PrintSummary(absl::StrCat("stopped: ", reason));
+    return kExitOk;
+  }
   if (status.ok()) {
     PrintSummary("stream ended by the node");
     return kExitOk;
   }
-  if (!reason.empty() && status.error_code() == grpc::StatusCode::CANCELLED) {
-    PrintSummary(absl::StrCat("stopped: ", reason));
-    return kExitOk;
-  }
   PrintSummary("stream failed");
-  std::string_view code = StatusCodeName(status.error_code());
-  Err(absl::StrCat("ingestctl tail: stream from ", options_.address, " failed: ",
-                   absl::string_view(code.data(), code.size()), ": ", status.error_message()));
+  if (stats.connections == 0 && status.code() == absl::StatusCode::kUnavailable) {
+    Err(absl::StrCat("ingestctl tail: cannot connect to ", options_.address, " within ",
+                     absl::FormatDuration(options_.connect_timeout),
+                     ": is ingestd running there, and is that its grpc.listen address?"));
+    return kExitFailure;
+  }
+  Err(absl::StrCat("ingestctl tail: stream from ", options_.address,
+                   " failed: ", absl::StatusCodeToString(status.code()), ": ", status.message()));
   return kExitFailure;
 }
 
@@ -427,6 +415,37 @@ void AddTailCommand(CLI::App& app, CommandAction* action) {
       ->check(Seconds(/*allow_zero=*/false))
       ->type_name("SECONDS")
       ->capture_default_str();
+  tail->add_flag("--follow", flags->options.follow,
+                 "Keep following: reconnect and resume after the last batch when the stream "
+                 "drops or the node restarts");
+  tail->add_option("--prefix", flags->options.name_prefixes,
+                   "Only metrics whose name starts with PREFIX (repeatable)")
+      ->type_name("PREFIX");
+  tail->add_option("--source", flags->options.source_cidrs,
+                   "Only records from senders in CIDR, IPv4 or IPv6 (repeatable)")
+      ->type_name("CIDR");
+  tail->add_option("--shard", flags->options.shard,
+                   "Consumer-group shard I of N (by sender address), e.g. 0/3")
+      ->type_name("I/N");
+  tail->add_option("--from", flags->options.from,
+                   "Where to start: latest, earliest (oldest in the node's replay ring) or "
+                   "EPOCH:SEQ (the batch after it)")
+      ->type_name("POSITION")
+      ->capture_default_str();
+  tail->add_option("--tls-ca", flags->options.tls_ca_file,
+                   "Use TLS; the node's certificate must chain to this CA (PEM)")
+      ->type_name("FILE");
+  tail->add_option("--tls-cert", flags->options.tls_cert_file,
+                   "Client certificate for mutual TLS (PEM)")
+      ->type_name("FILE");
+  tail->add_option("--tls-key", flags->options.tls_key_file, "Client key for mutual TLS (PEM)")
+      ->type_name("FILE");
+  tail->add_option("--tls-server-name", flags->options.tls_server_name,
+                   "Name to verify the node's certificate against, if not ADDRESS's host")
+      ->type_name("NAME");
+  tail->add_option("--token-file", flags->options.token_file,
+                   "File holding this consumer's bearer token")
+      ->type_name("FILE");
   tail->callback([flags, action] {
     *action = [flags] {
       TailOptions options = flags->options;

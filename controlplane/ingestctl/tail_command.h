@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/time/time.h"
@@ -35,6 +36,26 @@ struct TailOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
   // How often the running-rate line is written to stderr.
   absl::Duration rate_interval = absl::Seconds(1);
+
+  // Keep following the node: reconnect after a dropped stream or a node restart and
+  // resume right after the last batch printed (the client library's reconnect/resume).
+  // Without it tail ends when the node ends the stream, as a one-shot look.
+  bool follow = false;
+  // Filters (SubscribeRequest): metric-name prefixes, sender networks (CIDR), a
+  // consumer-group shard "I/N", and where to start: "latest", "earliest" or
+  // "EPOCH:SEQ" (the batch after it).
+  std::vector<std::string> name_prefixes;
+  std::vector<std::string> source_cidrs;
+  std::string shard;
+  std::string from = "latest";
+  // TLS: CA file that the node's certificate must chain to (empty: plaintext), this
+  // client's certificate and key for mutual TLS, and the name to verify if not the host.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
+  // File holding this consumer's bearer token (empty: none).
+  std::string token_file;
 };
 
 // Where tail writes, and the flag that stops it early (nullptr: none). The CLI passes
