@@ -203,6 +203,13 @@ absl::Status Subscriber::Run(const MessageCallback& on_message,
   if (!credentials.ok()) return credentials.status();
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  // gRPC's own reconnect backoff grows to two minutes by default; a node that comes
+  // back after a restart must be found on our schedule, not gRPC's.
+  const int initial_ms = static_cast<int>(absl::ToInt64Milliseconds(options_.initial_backoff));
+  const int max_ms = static_cast<int>(absl::ToInt64Milliseconds(options_.max_backoff));
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::max(initial_ms, 1));
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, std::max(initial_ms, 1));
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, std::max(max_ms, 1));
   if (!options_.tls_server_name.empty()) {
     arguments.SetSslTargetNameOverride(options_.tls_server_name);
   }
