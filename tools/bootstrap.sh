@@ -13,6 +13,9 @@ PACKAGES=(
   dpdk dpdk-dev libdpdk-dev libpcap-dev libnuma-dev
   # Tests and demo
   python3-grpcio python3-protobuf prometheus iproute2 procps curl
+  # Control plane: etcd for the election (tests run it on loopback) and the v3 API
+  # .proto files its C++ client is generated from
+  etcd-server golang-etcd-server-dev
 )
 
 missing=()
