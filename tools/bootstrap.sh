@@ -16,6 +16,8 @@ PACKAGES=(
   # Control plane: etcd for the election (tests run it on loopback) and the v3 API
   # .proto files its C++ client is generated from
   etcd-server golang-etcd-server-dev
+  # Subscription security tests make throwaway CAs and certificates at test time
+  openssl
 )
 
 missing=()
