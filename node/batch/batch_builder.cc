@@ -103,6 +103,7 @@ uint32_t BatchBuilder::approx_bytes() const {
 }
 
 void BatchBuilder::Clear() {
+  last_source_index_ = StringDictionary::kNotAdded;
   strings_.Clear();
   sources_.Clear();
   records_ = 0;
@@ -120,6 +121,15 @@ void BatchBuilder::Clear() {
 }
 
 uint32_t BatchBuilder::InternSource(const PacketMeta& meta) {
+  // Consecutive records usually come from the same packet, hence the same sender: skip
+  // the dictionary when the sender is the one just interned.
+  if (last_source_index_ != StringDictionary::kNotAdded &&
+      meta.source_port == last_source_.source_port &&
+      meta.source_address_len == last_source_.source_address_len &&
+      std::memcmp(meta.source_address, last_source_.source_address,
+                  sizeof(meta.source_address)) == 0) {
+    return last_source_index_;
+  }
   char key[kSourceKeyMax];
   const uint32_t len = std::min<uint32_t>(meta.source_address_len, 16);
   std::memcpy(key, meta.source_address, len);
@@ -128,7 +138,10 @@ uint32_t BatchBuilder::InternSource(const PacketMeta& meta) {
   // Index 0 of the source dictionary is the empty key, never a real source; the wire
   // column is 0-based, so shift down by one.
   const uint32_t index = sources_.Intern(std::string_view(key, len + 2));
-  return index == StringDictionary::kNotAdded ? index : index - 1;
+  if (index == StringDictionary::kNotAdded) return index;
+  last_source_ = meta;
+  last_source_index_ = index - 1;
+  return last_source_index_;
 }
 
 AddResult BatchBuilder::AddStatsd(const decode::StatsdRecord& record,

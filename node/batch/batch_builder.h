@@ -89,6 +89,9 @@ class BatchBuilder {
 
  private:
   uint32_t InternSource(const PacketMeta& meta);
+  // The sender interned last and its index (kNotAdded: none yet in this batch).
+  PacketMeta last_source_;
+  uint32_t last_source_index_ = StringDictionary::kNotAdded;
   // Common limit checks for a record of `new_bytes` approximate bytes.
   AddResult CheckRoom(uint32_t new_bytes) const;
   // Counts a record added at `meta`'s receive time.

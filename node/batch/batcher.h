@@ -80,6 +80,7 @@ class Batcher final : public decode::RecordSink {
   void Add(AddResult (BatchBuilder::*add)(const Record&, const PacketMeta&),
            const Record& record, const PacketMeta& meta);
   void Flush();
+  BatchBuilder* TakeFreeBuilder();
 
   const uint16_t queue_id_;
   const uint32_t pool_size_;
@@ -88,6 +89,9 @@ class Batcher final : public decode::RecordSink {
   std::vector<std::unique_ptr<BatchBuilder>> pool_;
   SpscRing<BatchBuilder> full_;  // worker -> exporter
   SpscRing<BatchBuilder> free_;  // exporter -> worker
+  // Worker-only stack of clean builders, refilled from `free_`; see TakeFreeBuilder().
+  std::unique_ptr<BatchBuilder*[]> spare_;
+  uint32_t spare_count_ = 0;
   BatchBuilder* current_;
   BatcherCounters counters_;
 };

@@ -30,7 +30,13 @@ uint32_t HashBytes(std::string_view s) {
   }
   if (n > 0) {
     uint64_t word = 0;
-    std::memcpy(&word, p, n);
+    if (s.size() >= 8) {
+      // Re-read the last 8 bytes (overlapping the previous word) rather than copying
+      // 1-7 bytes, which compiles to a byte loop.
+      std::memcpy(&word, s.data() + s.size() - 8, 8);
+    } else {
+      std::memcpy(&word, p, n);
+    }
     h = Fold(h ^ word, 0x94d049bb133111ebull);
   }
   return static_cast<uint32_t>(h ^ (h >> 32));
