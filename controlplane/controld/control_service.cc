@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
 
 namespace firehose::controld {
 namespace {
@@ -65,6 +66,10 @@ grpc::Status ControlService::GetStatus(grpc::ServerContext* /*context*/,
   response->set_election(options_.election);
   response->set_lease_ttl_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(options_.lease_ttl)));
   *response->mutable_health() = health_->Latest();
+  if (options_.lease_remaining) {
+    response->set_lease_remaining_ms(
+        static_cast<uint32_t>(absl::ToInt64Milliseconds(options_.lease_remaining())));
+  }
   absl::MutexLock lock(&mu_);
   response->set_role(role_);
   response->set_epoch(epoch_);
@@ -82,6 +87,27 @@ grpc::Status ControlService::RunPreflight(grpc::ServerContext* /*context*/,
   absl::MutexLock lock(&mu_);
   preflight_failed_ = report.CountVerdict(preflight::Verdict::kFail);
   preflight_warnings_ = report.CountVerdict(preflight::Verdict::kWarn);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::Resign(grpc::ServerContext* /*context*/,
+                                    const firehose::v1::ResignRequest* request,
+                                    firehose::v1::ResignResponse* response) {
+  if (!options_.resign) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "no election configured: a standalone node has no one to hand over to");
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (role_ != firehose::v1::ROLE_ACTIVE) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          absl::StrCat("node ", options_.config.node_id, " is not active"));
+    }
+    response->set_epoch(epoch_);
+  }
+  spdlog::info("resigning epoch {}: {}", response->epoch(),
+               request->reason().empty() ? "requested" : request->reason());
+  options_.resign();
   return grpc::Status::OK;
 }
 

@@ -10,6 +10,7 @@
 #define FIREHOSE_CONTROLPLANE_CONTROLD_CONTROL_SERVICE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -34,6 +35,10 @@ class ControlService final : public firehose::v1::Control::Service {
     absl::Duration lease_ttl = absl::Seconds(2);
     // "standalone", or the etcd endpoints.
     std::string election = "standalone";
+    // Lease time left (the elector's); unset when standalone.
+    std::function<absl::Duration()> lease_remaining;
+    // Gives up the active term (the elector's Resign); unset when standalone.
+    std::function<void()> resign;
   };
 
   // `health` must outlive the service.
@@ -53,6 +58,8 @@ class ControlService final : public firehose::v1::Control::Service {
   grpc::Status WatchRole(grpc::ServerContext* context,
                          const firehose::v1::WatchRoleRequest* request,
                          grpc::ServerWriter<firehose::v1::RoleAssignment>* writer) override;
+  grpc::Status Resign(grpc::ServerContext* context, const firehose::v1::ResignRequest* request,
+                      firehose::v1::ResignResponse* response) override;
 
  private:
   const Options options_;

@@ -1,6 +1,11 @@
 // controld: the control daemon beside each ingestd. Runs preflight for the node's
-// config, watches ingestd's health, decides its role (without etcd: a single node runs
-// active), and serves proto/firehose/v1/control.proto on a unix socket of mode 0600.
+// config, watches ingestd's health, decides its role, and serves
+// proto/firehose/v1/control.proto on a unix socket of mode 0600.
+//
+// Role: with --etcd, the node campaigns in the pair's election (controlplane/etcd) and
+// is active while it leads, with the leader key's revision as epoch; an active whose
+// ingestd stays unhealthy for --resign_unhealthy_after_ms resigns. Without --etcd a
+// single node runs active.
 //
 // On start it prints one line to stdout, which scripts and tests wait for:
 //   READY control=unix:PATH
@@ -21,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "controlplane/controld/control_service.h"
 #include "controlplane/controld/health_monitor.h"
+#include "controlplane/etcd/elector.h"
 #include "controlplane/preflight/preflight.h"
 #include "grpcpp/grpcpp.h"
 #include "node/config/ingest_config.h"
@@ -35,6 +41,13 @@ ABSL_FLAG(std::string, preflight_root, "/",
 ABSL_FLAG(int, lease_ttl_ms, 2000,
           "Lease TTL: how long a role assignment pushed to ingestd stays valid.");
 ABSL_FLAG(int, health_interval_ms, 1000, "How often ingestd's health is measured.");
+ABSL_FLAG(std::string, etcd, "",
+          "etcd gRPC target (\"127.0.0.1:2379\" or \"ipv4:A:2379,B:2379\"); empty: standalone, "
+          "always active.");
+ABSL_FLAG(std::string, election, "/firehose/pairs/default/leader",
+          "Election name shared by the two nodes of a pair.");
+ABSL_FLAG(int, resign_unhealthy_after_ms, 5000,
+          "An active node whose ingestd is not HEALTHY for this long resigns; 0: never.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
 
 namespace {
@@ -86,10 +99,34 @@ int main(int argc, char** argv) {
   service_options.config = *config;
   service_options.preflight_root = absl::GetFlag(FLAGS_preflight_root);
   service_options.lease_ttl = absl::Milliseconds(ttl_ms);
+  const std::string etcd_target = absl::GetFlag(FLAGS_etcd);
+  // Declared before the service, whose hooks call it, and stopped after the server.
+  std::unique_ptr<firehose::etcd::Elector> elector;
+  if (!etcd_target.empty()) {
+    service_options.election = absl::StrCat("etcd ", etcd_target, " ", absl::GetFlag(FLAGS_election));
+    service_options.lease_remaining = [&elector] { return elector->state().lease_remaining; };
+    service_options.resign = [&elector] { elector->Resign(); };
+  }
   firehose::controld::ControlService service(service_options, &health);
-  // No election configured: this node is the only one, and it is active. Epoch 0 tells
-  // ingestd to keep its own persisted epoch.
-  service.SetRole(firehose::v1::ROLE_ACTIVE, 0);
+  if (etcd_target.empty()) {
+    // No election configured: this node is the only one, and it is active. Epoch 0
+    // tells ingestd to keep its own persisted epoch.
+    service.SetRole(firehose::v1::ROLE_ACTIVE, 0);
+  } else {
+    firehose::etcd::Elector::Options elector_options;
+    elector_options.target = etcd_target;
+    elector_options.election = absl::GetFlag(FLAGS_election);
+    elector_options.node_id = config->node_id;
+    elector_options.ttl = absl::Milliseconds(ttl_ms);
+    elector_options.resign_hold = absl::Milliseconds(2 * ttl_ms);
+    service.SetRole(firehose::v1::ROLE_STANDBY, 0);
+    elector = std::make_unique<firehose::etcd::Elector>(
+        elector_options, [&service](bool active, uint64_t epoch) {
+          spdlog::info("role {} epoch {}", active ? "ACTIVE" : "STANDBY", epoch);
+          service.SetRole(active ? firehose::v1::ROLE_ACTIVE : firehose::v1::ROLE_STANDBY,
+                          epoch);
+        });
+  }
 
   // Preflight once at start so status shows it without an explicit run.
   {
@@ -132,14 +169,35 @@ int main(int argc, char** argv) {
     return 1;
   }
   health.Start();
+  if (elector) elector->Start();
   std::printf("READY control=unix:%s\n", socket_path.c_str());
   std::fflush(stdout);
-  spdlog::info("node {}: control API on unix:{}, role active (standalone), lease TTL {} ms",
-               config->node_id, socket_path, ttl_ms);
+  spdlog::info("node {}: control API on unix:{}, election {}, lease TTL {} ms", config->node_id,
+               socket_path, etcd_target.empty() ? "standalone (active)" : etcd_target, ttl_ms);
 
+  // Until a signal: an active node whose ingestd stays unhealthy hands the term over.
+  const absl::Duration resign_after = absl::Milliseconds(absl::GetFlag(FLAGS_resign_unhealthy_after_ms));
+  absl::Time healthy_at = absl::Now();
   int signal = 0;
-  sigwait(&stop, &signal);
+  while (true) {
+    const timespec slice = {0, 100'000'000};
+    signal = sigtimedwait(&stop, nullptr, &slice);
+    if (signal == SIGINT || signal == SIGTERM) break;
+    if (!elector || resign_after == absl::ZeroDuration()) continue;
+    const firehose::v1::Health now = health.Latest();
+    const bool active = elector->state().active;
+    if (!active || now.state() == firehose::v1::Health::HEALTHY) {
+      healthy_at = absl::Now();
+    } else if (absl::Now() - healthy_at >= resign_after) {
+      spdlog::warn("ingestd unhealthy for {}: {}; resigning", absl::FormatDuration(resign_after),
+                   now.reasons_size() > 0 ? now.reasons(0) : std::string("no reason given"));
+      elector->Resign();
+      healthy_at = absl::Now();
+    }
+  }
   spdlog::info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  // Step down first, so the other node can take over while this one winds down.
+  if (elector) elector->Stop();
   service.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   std::filesystem::remove(socket_path, ec);

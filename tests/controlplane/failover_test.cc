@@ -1,0 +1,250 @@
+// Active/standby failover end to end: a real etcd on loopback and two controld
+// processes (one per node of a pair), each followed the way ingestd follows it, through
+// a WatchRole stream. Measures how long the standby takes to be told ACTIVE after
+// `kill -9` of the active's controld, checks planned hand-over through Resign, and that
+// no epoch ever has two actives.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/firehose/v1/control.grpc.pb.h"
+#include "tests/controlplane/etcd_server.h"
+#include "tests/support/subprocess.h"
+
+namespace firehose {
+namespace {
+
+using testing::EtcdServer;
+using testing::Subprocess;
+
+struct Seen {
+  absl::Time at;
+  v1::Role role;
+  uint64_t epoch;
+};
+
+// One node: its controld and a follower of its role stream.
+class Node {
+ public:
+  Node(const std::string& id, const std::string& dir, const std::string& etcd) : id_(id) {
+    config_ = absl::StrCat(dir, "/", id, ".yaml");
+    std::ofstream(config_) << "node_id: " << id << "\n"
+                           << "eal:\n  args: [\"--no-huge\", \"--no-pci\"]\n"
+                           << "ports:\n  - device: \"net_null0\"\n"
+                           << "grpc:\n  listen: \"127.0.0.1:1\"\n"
+                           << "metrics:\n  listen: \"\"\n";
+    socket_ = absl::StrCat(dir, "/", id, ".sock");
+    auto process = Subprocess::Start(
+        {"controlplane/controld/controld", "--config=" + config_, "--socket=" + socket_,
+         "--etcd=" + etcd, "--election=/firehose/pairs/test/leader", "--lease_ttl_ms=2000",
+         "--health_interval_ms=200", "--resign_unhealthy_after_ms=0", "--preflight_root=" + dir});
+    EXPECT_TRUE(process.ok()) << process.status();
+    process_.emplace(*std::move(process));
+    EXPECT_TRUE(process_->WaitForLine("READY", absl::Seconds(20)).ok());
+    stub_ = v1::Control::NewStub(
+        grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials()));
+    follower_ = std::thread([this] { Follow(); });
+  }
+
+  ~Node() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+      if (context_) context_->TryCancel();
+    }
+    follower_.join();
+  }
+
+  void Kill9() { process_->Signal(SIGKILL); }
+
+  v1::Role role() {
+    absl::MutexLock lock(&mu_);
+    return seen_.empty() ? v1::ROLE_UNSPECIFIED : seen_.back().role;
+  }
+
+  // Waits until the stream says `role`; returns when it first did.
+  std::optional<Seen> WaitFor(v1::Role role, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !seen_.empty() && seen_.back().role == role;
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&reached), timeout)) return std::nullopt;
+    for (auto it = seen_.rbegin(); it != seen_.rend(); ++it) {
+      if (std::next(it) == seen_.rend() || std::next(it)->role != role) return *it;
+    }
+    return std::nullopt;
+  }
+
+  std::vector<Seen> history() {
+    absl::MutexLock lock(&mu_);
+    return seen_;
+  }
+
+  grpc::Status Resign() {
+    grpc::ClientContext context;
+    v1::ResignRequest request;
+    request.set_reason("failover test");
+    v1::ResignResponse response;
+    return stub_->Resign(&context, request, &response);
+  }
+
+  const std::string& id() const { return id_; }
+  const std::string& socket() const { return socket_; }
+
+ private:
+  // Follows WatchRole like ingestd: reconnects when the stream ends, until stopped.
+  void Follow() {
+    while (true) {
+      auto context = std::make_shared<grpc::ClientContext>();
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) return;
+        context_ = context;
+      }
+      v1::WatchRoleRequest request;
+      request.set_node_id(id_);
+      auto reader = stub_->WatchRole(context.get(), request);
+      v1::RoleAssignment assignment;
+      while (reader->Read(&assignment)) {
+        absl::MutexLock lock(&mu_);
+        seen_.push_back(Seen{absl::Now(), assignment.role(), assignment.epoch()});
+      }
+      reader->Finish();
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+
+  std::string id_;
+  std::string config_;
+  std::string socket_;
+  std::optional<Subprocess> process_;
+  std::unique_ptr<v1::Control::Stub> stub_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<grpc::ClientContext> context_ ABSL_GUARDED_BY(mu_);
+  std::vector<Seen> seen_ ABSL_GUARDED_BY(mu_);
+  std::thread follower_;
+};
+
+class FailoverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto etcd = EtcdServer::Start("failover");
+    ASSERT_TRUE(etcd.ok()) << etcd.status();
+    etcd_ = *std::move(etcd);
+    char dir[] = "/tmp/fh-failover.XXXXXX";  // unix socket paths must stay short
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    std::filesystem::create_directories(dir_ + "/sys/devices/system/cpu");
+    std::ofstream(dir_ + "/sys/devices/system/cpu/online") << "0-7\n";
+    a_ = std::make_unique<Node>("node-a", dir_, etcd_->target());
+    b_ = std::make_unique<Node>("node-b", dir_, etcd_->target());
+  }
+
+  void TearDown() override {
+    a_.reset();
+    b_.reset();
+    etcd_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // The active and the standby once the pair has settled.
+  std::pair<Node*, Node*> Settled() {
+    const absl::Time deadline = absl::Now() + absl::Seconds(15);
+    while (absl::Now() < deadline) {
+      if (a_->role() == v1::ROLE_ACTIVE && b_->role() == v1::ROLE_STANDBY) return {a_.get(), b_.get()};
+      if (b_->role() == v1::ROLE_ACTIVE && a_->role() == v1::ROLE_STANDBY) return {b_.get(), a_.get()};
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return {nullptr, nullptr};
+  }
+
+  // No epoch was ever announced as active to both nodes.
+  void ExpectOneActivePerEpoch() {
+    std::map<uint64_t, std::set<std::string>> actives;
+    for (Node* node : {a_.get(), b_.get()}) {
+      for (const Seen& s : node->history()) {
+        if (s.role == v1::ROLE_ACTIVE) actives[s.epoch].insert(node->id());
+      }
+    }
+    EXPECT_FALSE(actives.empty());
+    for (const auto& [epoch, nodes] : actives) {
+      EXPECT_EQ(nodes.size(), 1u) << "epoch " << epoch << " had two actives";
+      EXPECT_GT(epoch, 0u);
+    }
+  }
+
+  std::unique_ptr<EtcdServer> etcd_;
+  std::string dir_;
+  std::unique_ptr<Node> a_;
+  std::unique_ptr<Node> b_;
+};
+
+TEST_F(FailoverTest, KillNineOfTheActivePromotesTheStandbyWithinThreeSeconds) {
+  auto [active, standby] = Settled();
+  ASSERT_NE(active, nullptr) << "no single active within 15 s";
+  const uint64_t old_epoch = active->history().back().epoch;
+  const absl::Time killed = absl::Now();
+  active->Kill9();
+  std::optional<Seen> promoted = standby->WaitFor(v1::ROLE_ACTIVE, absl::Seconds(10));
+  ASSERT_TRUE(promoted.has_value()) << "standby never became active";
+  const absl::Duration took = promoted->at - killed;
+  std::cout << "FAILOVER kill -9 -> standby told ACTIVE in " << absl::FormatDuration(took)
+            << " (lease TTL 2s)\n";
+  RecordProperty("failover_ms", static_cast<int>(absl::ToInt64Milliseconds(took)));
+  EXPECT_LT(took, absl::Seconds(3));
+  EXPECT_GT(promoted->epoch, old_epoch);
+  ExpectOneActivePerEpoch();
+}
+
+TEST_F(FailoverTest, PlannedResignHandsOverWithoutOverlap) {
+  auto [active, standby] = Settled();
+  ASSERT_NE(active, nullptr);
+  const absl::Time asked = absl::Now();
+  ASSERT_TRUE(active->Resign().ok());
+  std::optional<Seen> promoted = standby->WaitFor(v1::ROLE_ACTIVE, absl::Seconds(5));
+  ASSERT_TRUE(promoted.has_value());
+  std::cout << "FAILOVER planned resign -> standby told ACTIVE in "
+            << absl::FormatDuration(promoted->at - asked) << "\n";
+  EXPECT_LT(promoted->at - asked, absl::Seconds(1));
+  // The old active heard STANDBY no later than the new one heard ACTIVE.
+  std::optional<Seen> demoted = active->WaitFor(v1::ROLE_STANDBY, absl::Seconds(1));
+  ASSERT_TRUE(demoted.has_value());
+  EXPECT_LE(demoted->at, promoted->at);
+  // Resigning again is refused: it is no longer active.
+  EXPECT_EQ(active->Resign().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ExpectOneActivePerEpoch();
+}
+
+TEST_F(FailoverTest, ActiveCutOffFromEtcdIsToldStandbyWithinTheTtl) {
+  auto [active, standby] = Settled();
+  ASSERT_NE(active, nullptr);
+  absl::SleepFor(absl::Milliseconds(500));
+  const absl::Time cut = absl::Now();
+  etcd_->Freeze();
+  std::optional<Seen> demoted = active->WaitFor(v1::ROLE_STANDBY, absl::Seconds(5));
+  ASSERT_TRUE(demoted.has_value());
+  std::cout << "FAILOVER etcd frozen -> active told STANDBY in "
+            << absl::FormatDuration(demoted->at - cut) << "\n";
+  EXPECT_LT(demoted->at - cut, absl::Seconds(2));
+  etcd_->Thaw();
+  auto [again, other] = Settled();
+  ASSERT_NE(again, nullptr);
+  ExpectOneActivePerEpoch();
+}
+
+}  // namespace
+}  // namespace firehose
