@@ -248,3 +248,34 @@ TEST_F(FailoverTest, ActiveCutOffFromEtcdIsToldStandbyWithinTheTtl) {
 
 }  // namespace
 }  // namespace firehose
+
+namespace firehose {
+namespace {
+
+TEST_F(FailoverTest, IngestctlFailoverIsGatedOnTheStandbysHealth) {
+  auto [active, standby] = Settled();
+  ASSERT_NE(active, nullptr);
+  // No ingestd runs, so the standby is down: a planned failover is refused...
+  auto refused = Subprocess::Start({"/bin/sh", "-c",
+                                    "exec controlplane/ingestctl/ingestctl failover " +
+                                        active->socket() + " " + standby->socket() + " 2>&1"});
+  ASSERT_TRUE(refused.ok());
+  auto why = refused->WaitForLine("ingestctl failover: refusing: " + standby->id(),
+                                  absl::Seconds(10));
+  EXPECT_TRUE(why.ok()) << why.status();
+  EXPECT_EQ(refused->Wait(absl::Seconds(10)).value_or(-1), 1);
+  EXPECT_EQ(active->role(), v1::ROLE_ACTIVE);
+
+  // ...unless forced, and then it shows progress and the new epoch.
+  auto forced = Subprocess::Start({"controlplane/ingestctl/ingestctl", "failover", "--force",
+                                   "--to", standby->id(), active->socket(), standby->socket()});
+  ASSERT_TRUE(forced.ok());
+  EXPECT_TRUE(forced->WaitForLine("resigning " + active->id(), absl::Seconds(10)).ok());
+  auto done = forced->WaitForLine(standby->id() + " is active, epoch", absl::Seconds(10));
+  EXPECT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(forced->Wait(absl::Seconds(10)).value_or(-1), 0);
+  ExpectOneActivePerEpoch();
+}
+
+}  // namespace
+}  // namespace firehose
