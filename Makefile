@@ -5,7 +5,7 @@
 
 BAZEL ?= bazel
 
-.PHONY: all bootstrap build test test-fast demo release clean
+.PHONY: all bootstrap build test test-fast fuzz demo release clean
 
 all: build
 
@@ -17,6 +17,12 @@ build: bootstrap
 
 test: bootstrap
 	@tools/run_tests.sh
+
+# Each decoder's libFuzzer target for FUZZ_SECONDS (default 300) each; `make test` runs
+# them for 20 s each. Crashes are saved under build/fuzz/artifacts/.
+FUZZ_SECONDS ?= 300
+fuzz: bootstrap
+	@tools/fuzz.sh $(FUZZ_SECONDS)
 
 # The default configuration only, without the sanitizer pass.
 test-fast: bootstrap

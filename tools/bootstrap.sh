@@ -13,6 +13,8 @@ PACKAGES=(
   dpdk dpdk-dev libdpdk-dev libpcap-dev libnuma-dev
   # Tests and demo
   python3-grpcio python3-protobuf prometheus iproute2 procps curl
+  # Decoder interop tests: real NetFlow/IPFIX exporters and collectors, a statsd client
+  softflowd nfdump pmacct python3-statsd
   # Control plane: etcd for the election (tests run it on loopback) and the v3 API
   # .proto files its C++ client is generated from
   etcd-server golang-etcd-server-dev
