@@ -26,7 +26,17 @@ namespace firehose::exporter {
 class SerializedOnce {
  public:
   const std::string& Get(const v1::SubscribeResponse& message) {
-    std::call_once(once_, [&] { message.SerializeToString(&bytes_); });
+    std::call_once(once_, [&] {
+      // The publisher computed the sizes already (ByteSizeLong, for the replay ring's
+      // budget); serialising with them saves walking every column a second time.
+      const int size = message.GetCachedSize();
+      if (size <= 0) {
+        message.SerializeToString(&bytes_);
+        return;
+      }
+      bytes_.resize(static_cast<size_t>(size));
+      message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(bytes_.data()));
+    });
     return bytes_;
   }
 
