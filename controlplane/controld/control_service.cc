@@ -66,6 +66,7 @@ grpc::Status ControlService::GetStatus(grpc::ServerContext* /*context*/,
   response->set_election(options_.election);
   response->set_lease_ttl_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(options_.lease_ttl)));
   *response->mutable_health() = health_->Latest();
+  if (options_.drained) response->set_drained(options_.drained());
   if (options_.lease_remaining) {
     response->set_lease_remaining_ms(
         static_cast<uint32_t>(absl::ToInt64Milliseconds(options_.lease_remaining())));
@@ -108,6 +109,21 @@ grpc::Status ControlService::Resign(grpc::ServerContext* /*context*/,
   spdlog::info("resigning epoch {}: {}", response->epoch(),
                request->reason().empty() ? "requested" : request->reason());
   options_.resign();
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::Drain(grpc::ServerContext* /*context*/,
+                                   const firehose::v1::DrainRequest* request,
+                                   firehose::v1::DrainResponse* response) {
+  if (!options_.set_drained) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "no election configured: a standalone node cannot hand over; stop "
+                        "ingestd instead");
+  }
+  spdlog::info("{}", request->undo() ? "undrained: back in the election"
+                                     : "drained: out of the election until undone");
+  options_.set_drained(!request->undo());
+  response->set_drained(!request->undo());
   return grpc::Status::OK;
 }
 

@@ -39,6 +39,10 @@ class ControlService final : public firehose::v1::Control::Service {
     std::function<absl::Duration()> lease_remaining;
     // Gives up the active term (the elector's Resign); unset when standalone.
     std::function<void()> resign;
+    // Takes the node out of / back into the election; `drained` reports it. Unset when
+    // standalone.
+    std::function<void(bool)> set_drained;
+    std::function<bool()> drained;
   };
 
   // `health` must outlive the service.
@@ -60,6 +64,8 @@ class ControlService final : public firehose::v1::Control::Service {
                          grpc::ServerWriter<firehose::v1::RoleAssignment>* writer) override;
   grpc::Status Resign(grpc::ServerContext* context, const firehose::v1::ResignRequest* request,
                       firehose::v1::ResignResponse* response) override;
+  grpc::Status Drain(grpc::ServerContext* context, const firehose::v1::DrainRequest* request,
+                     firehose::v1::DrainResponse* response) override;
 
  private:
   const Options options_;

@@ -106,6 +106,8 @@ int main(int argc, char** argv) {
     service_options.election = absl::StrCat("etcd ", etcd_target, " ", absl::GetFlag(FLAGS_election));
     service_options.lease_remaining = [&elector] { return elector->state().lease_remaining; };
     service_options.resign = [&elector] { elector->Resign(); };
+    service_options.set_drained = [&elector](bool drained) { elector->SetDrained(drained); };
+    service_options.drained = [&elector] { return elector->state().drained; };
   }
   firehose::controld::ControlService service(service_options, &health);
   if (etcd_target.empty()) {

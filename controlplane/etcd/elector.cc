@@ -50,6 +50,13 @@ void Elector::Resign() {
   if (campaign_ && !state_.active) campaign_->TryCancel();
 }
 
+void Elector::SetDrained(bool drained) {
+  absl::MutexLock lock(&mu_);
+  drained_ = drained;
+  state_.drained = drained;
+  if (drained && campaign_ && !state_.active) campaign_->TryCancel();
+}
+
 Elector::State Elector::state() const {
   absl::MutexLock lock(&mu_);
   State s = state_;
@@ -124,6 +131,17 @@ void Elector::KeepAlive(int64_t lease_id, std::shared_ptr<grpc::ClientContext> c
 }
 
 void Elector::RunTerm() {
+  {
+    // A drained node holds no lease and runs no campaign.
+    absl::MutexLock lock(&mu_);
+    auto out_of_drain = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !drained_ || stopping_;
+    };
+    if (drained_) {
+      mu_.AwaitWithTimeout(absl::Condition(&out_of_drain), kRetryPause);
+      return;
+    }
+  }
   auto lease_stub = etcdserverpb::Lease::NewStub(channel_);
   auto election_stub = v3electionpb::Election::NewStub(channel_);
   const int64_t ttl_seconds =
@@ -166,7 +184,7 @@ void Elector::RunTerm() {
     SetActive(true, static_cast<uint64_t>(response.leader().rev()));
     absl::MutexLock lock(&mu_);
     auto must_step_down = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stopping_ || resign_requested_ || lease_lost_;
+      return stopping_ || resign_requested_ || lease_lost_ || drained_;
     };
     while (!mu_.AwaitWithTimeout(absl::Condition(&must_step_down), kLeaderPoll)) {
       // Two refreshes in a row missed: step down before etcd could expire the lease and

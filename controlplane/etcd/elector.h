@@ -42,6 +42,7 @@ class Elector {
 
   struct State {
     bool active = false;
+    bool drained = false;
     uint64_t epoch = 0;
     // Time left on the lease as of the last successful refresh; zero without a lease.
     absl::Duration lease_remaining = absl::ZeroDuration();
@@ -59,6 +60,8 @@ class Elector {
   void Stop();
   // Gives up leadership now (if active) and sits out for resign_hold.
   void Resign();
+  // Drained: leadership is given up and no campaign runs until undrained.
+  void SetDrained(bool drained);
 
   State state() const;
 
@@ -76,6 +79,7 @@ class Elector {
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool resign_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool drained_ ABSL_GUARDED_BY(mu_) = false;
   bool lease_lost_ ABSL_GUARDED_BY(mu_) = false;
   State state_ ABSL_GUARDED_BY(mu_);
   absl::Time last_refresh_ ABSL_GUARDED_BY(mu_);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "controlplane/ingestctl/control_client.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/firehose/v1/control.grpc.pb.h"
 
@@ -29,7 +30,7 @@ struct Peer {
 
 grpc::Status Fetch(Peer& peer) {
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+  SetTimeout(&context, kCallTimeout);
   return peer.stub->GetStatus(&context, firehose::v1::GetStatusRequest(), &peer.status);
 }
 
@@ -38,10 +39,7 @@ grpc::Status Fetch(Peer& peer) {
 int RunFailover(const FailoverOptions& options, std::ostream& out, std::ostream& err) {
   std::vector<Peer> peers;
   for (const std::string& socket : options.sockets) {
-    const std::string target = absl::StartsWith(socket, "unix:") ? socket : "unix:" + socket;
-    Peer peer{socket, firehose::v1::Control::NewStub(
-                          grpc::CreateChannel(target, grpc::InsecureChannelCredentials())),
-              {}};
+    Peer peer{socket, ControlStub(socket), {}};
     if (grpc::Status s = Fetch(peer); !s.ok()) {
       err << "ingestctl failover: " << socket << ": " << s.error_message() << '\n';
       return kExitFailure;
@@ -83,7 +81,7 @@ int RunFailover(const FailoverOptions& options, std::ostream& out, std::ostream&
       << ")\n";
   {
     grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+    SetTimeout(&context, kCallTimeout);
     firehose::v1::ResignRequest request;
     request.set_reason(absl::StrCat("planned failover to ", target->status.node_id(),
                                     " by ingestctl"));

@@ -9,6 +9,7 @@
 
 #include "CLI/CLI.hpp"
 #include "controlplane/ingestctl/command.h"
+#include "controlplane/ingestctl/drain_command.h"
 #include "controlplane/ingestctl/failover_command.h"
 #include "controlplane/ingestctl/nic_command.h"
 #include "controlplane/ingestctl/preflight_command.h"
@@ -27,6 +28,7 @@ int Run(int argc, char** argv) {
   AddNicCommand(app, &action);
   AddStatusCommand(app, &action);
   AddFailoverCommand(app, &action);
+  AddDrainCommand(app, &action);
 
   // CLI11 reports parse errors (and --help) by throwing; they end here.
   try {

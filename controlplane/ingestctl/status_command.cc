@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "controlplane/ingestctl/control_client.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/firehose/v1/control.grpc.pb.h"
@@ -18,10 +19,6 @@ namespace {
 
 using firehose::v1::Health;
 using firehose::v1::NodeStatus;
-
-std::string Target(const std::string& socket) {
-  return absl::StartsWith(socket, "unix:") ? socket : absl::StrCat("unix:", socket);
-}
 
 std::string RoleName(firehose::v1::Role role) {
   switch (role) {
@@ -58,10 +55,9 @@ int RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err
   int code = kExitOk;
   std::vector<std::pair<std::string, absl::StatusOr<NodeStatus>>> rows;
   for (const std::string& socket : options.sockets) {
-    auto stub = firehose::v1::Control::NewStub(
-        grpc::CreateChannel(Target(socket), grpc::InsecureChannelCredentials()));
+    auto stub = ControlStub(socket);
     grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options.timeout));
+    SetTimeout(&context, options.timeout);
     NodeStatus status;
     grpc::Status rpc = stub->GetStatus(&context, firehose::v1::GetStatusRequest(), &status);
     if (rpc.ok()) {
@@ -89,7 +85,7 @@ int RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err
     return code;
   }
   auto row = [](const auto&... columns) {
-    return absl::StrFormat("%-16s %-8s %-12s %-9s %10s %9s %5s %-11s %s\n", columns...);
+    return absl::StrFormat("%-16s %-15s %-12s %-11s %10s %9s %5s %-11s %s\n", columns...);
   };
   out << row("NODE", "ROLE", "EPOCH", "HEALTH", "RX/S", "DROPS/S", "SUBS", "LEASE", "PREFLIGHT");
   for (const auto& [socket, status] : rows) {
@@ -103,7 +99,8 @@ int RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err
             ? absl::StrCat(status->preflight_failed(), " failed")
             : status->preflight_warnings() > 0 ? absl::StrCat(status->preflight_warnings(), " warn")
                                                : std::string("ok");
-    out << row(status->node_id(), RoleName(status->role()),
+    out << row(status->node_id(),
+               RoleName(status->role()) + (status->drained() ? " drained" : ""),
                status->epoch() == 0 ? std::string("own") : absl::StrCat(status->epoch()),
                HealthName(h.state()), absl::StrFormat("%.0f", h.rx_packets_per_second()),
                absl::StrFormat("%.0f", h.dropped_packets_per_second()),

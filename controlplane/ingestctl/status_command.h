@@ -1,5 +1,5 @@
 // `ingestctl status SOCKET...`: one row per node of a pair, from each node's controld
-// (its control API unix socket): node, role, epoch, health, rx rate, drops, subscribers,
+// (its control API unix socket): node, role (and whether drained), epoch, health, rx rate, drops, subscribers,
 // lease time left, preflight; under an unhealthy node, one line per reason. --json
 // prints an array of the NodeStatus messages (proto3 JSON mapping).
 //

@@ -279,3 +279,35 @@ TEST_F(FailoverTest, IngestctlFailoverIsGatedOnTheStandbysHealth) {
 
 }  // namespace
 }  // namespace firehose
+
+namespace firehose {
+namespace {
+
+TEST_F(FailoverTest, DrainedActiveHandsOverAndStaysOutUntilUndone) {
+  auto [active, standby] = Settled();
+  ASSERT_NE(active, nullptr);
+  auto drain = Subprocess::Start({"controlplane/ingestctl/ingestctl", "drain", active->socket()});
+  ASSERT_TRUE(drain.ok());
+  EXPECT_TRUE(drain->WaitForLine(active->id() + " is drained", absl::Seconds(10)).ok());
+  EXPECT_EQ(drain->Wait(absl::Seconds(10)).value_or(-1), 0);
+  ASSERT_TRUE(standby->WaitFor(v1::ROLE_ACTIVE, absl::Seconds(5)).has_value());
+
+  // Drain the new active too: with the first one out of the election, nobody leads.
+  auto second = Subprocess::Start({"controlplane/ingestctl/ingestctl", "drain", standby->socket()});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->Wait(absl::Seconds(15)).value_or(-1), 0);
+  absl::SleepFor(absl::Seconds(5));  // longer than the resign hold
+  EXPECT_EQ(active->role(), v1::ROLE_STANDBY);
+  EXPECT_EQ(standby->role(), v1::ROLE_STANDBY);
+
+  // Undo one: it is elected.
+  auto undo = Subprocess::Start(
+      {"controlplane/ingestctl/ingestctl", "drain", "--undo", active->socket()});
+  ASSERT_TRUE(undo.ok());
+  EXPECT_EQ(undo->Wait(absl::Seconds(10)).value_or(-1), 0);
+  EXPECT_TRUE(active->WaitFor(v1::ROLE_ACTIVE, absl::Seconds(5)).has_value());
+  ExpectOneActivePerEpoch();
+}
+
+}  // namespace
+}  // namespace firehose
