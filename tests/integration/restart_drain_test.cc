@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/subscription_test_node.h"
 #include "tests/support/ingestd_process.h"
+#include "tests/support/prometheus_text.h"
 
 namespace firehose {
 namespace {
@@ -50,8 +51,7 @@ void SendRecords(uint16_t port, int first, int count) {
   for (int v = first; v < first + count; ++v) {
     absl::StrAppend(&payload, "drain.v:", v, "|c\n");
     if ((v - first) % kLinesPerPacket == kLinesPerPacket - 1 || v == first + count - 1) {
-      sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to),
-             sizeof(to));
+      sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
       payload.clear();
       if ((v - first) % 60 == 59) usleep(500);  // stay well inside the socket buffer
     }
@@ -75,7 +75,7 @@ TEST(RestartDrainTest, ConnectedSubscriberLosesNothingAcrossARestart) {
                         << "batch:\n  max_records: 100000\n  max_delay_us: 1000000\n"
                         << "grpc:\n  listen: 127.0.0.1:" << grpc_port
                         << "\n  epoch_file: " << epoch_file << "\n"
-                        << "metrics:\n  listen: ''\n";
+                        << "metrics:\n  listen: 127.0.0.1:0\n";
 
   client::SubscriberOptions options;
   options.address = absl::StrCat("127.0.0.1:", grpc_port);
@@ -99,6 +99,20 @@ TEST(RestartDrainTest, ConnectedSubscriberLosesNothingAcrossARestart) {
       absl::SleepFor(absl::Milliseconds(20));
     }
     absl::SleepFor(absl::Milliseconds(300));
+    // The node's view: the epoch from the epoch file, and the follower's own series.
+    absl::StatusOr<std::string> scrape = testing::HttpGet(node->metrics_address, "/metrics");
+    ASSERT_TRUE(scrape.ok()) << scrape.status();
+    const std::vector<testing::Sample> samples = testing::ParsePrometheusText(*scrape);
+    EXPECT_EQ(testing::SumSamples(samples, "firehose_epoch"), run + 1);
+    EXPECT_EQ(testing::SumSamples(samples, "firehose_subscribers"), 1);
+    bool follower_series = false;
+    for (const testing::Sample& sample : samples) {
+      if (sample.name == "firehose_subscriber_lag_batches" && sample.labels.count("subscriber") &&
+          sample.labels.at("subscriber").rfind("follower#", 0) == 0) {
+        follower_series = true;
+      }
+    }
+    EXPECT_TRUE(follower_series) << *scrape;
     SendRecords(udp_port, run * kRecordsPerRun, kRecordsPerRun);
     absl::SleepFor(absl::Milliseconds(200));  // read and decoded, batch still open
     const absl::Time stop_at = absl::Now();
