@@ -5,7 +5,7 @@
 
 BAZEL ?= bazel
 
-.PHONY: all bootstrap build test test-fast fuzz demo release clean
+.PHONY: all bootstrap build test test-fast fuzz demo bench release clean
 
 all: build
 
@@ -30,6 +30,10 @@ test-fast: bootstrap
 
 demo: bootstrap
 	@tools/demo.sh
+
+# A benchmark, not a test: see tools/bench/bench.py and docs/benchmarks.md.
+bench: bootstrap
+	@tools/bench/bench.py
 
 release: bootstrap
 	$(BAZEL) build --config=release //node:ingestd //controlplane/ingestctl

@@ -1,6 +1,8 @@
 // The worker-side batching stage and its builder pool; see the header.
 #include "node/batch/batcher.h"
 
+#include <algorithm>
+
 namespace firehose::batch {
 
 Batcher::Batcher(uint16_t queue_id, const BatchLimits& limits, uint32_t pool_size,
@@ -33,7 +35,7 @@ void Batcher::Add(AddResult (BatchBuilder::*add)(const Record&, const PacketMeta
     } else {
       counters_.flushes_on_bytes.Increment();
     }
-    Flush();
+    Flush(meta.receive_unix_nanos);
     result = (current_->*add)(record, meta);
   }
   if (result == AddResult::kAdded) {
@@ -66,7 +68,24 @@ BatchBuilder* Batcher::TakeFreeBuilder() {
   return spare_count_ == 0 ? nullptr : spare_[--spare_count_];
 }
 
-void Batcher::Flush() {
+void Batcher::ObserveFlush(int64_t now_unix_nanos) {
+  const uint32_t records = current_->record_count();
+  size_t bucket = 0;
+  while (bucket < kBatchRecordBuckets.size() && records > kBatchRecordBuckets[bucket]) ++bucket;
+  counters_.batch_records[bucket].Increment();
+  counters_.batch_records_sum.Add(records);
+  const int64_t waited = std::max<int64_t>(0, now_unix_nanos - current_->first_receive_unix_nanos());
+  bucket = 0;
+  while (bucket < kFlushDelayBucketsMicros.size() &&
+         waited > static_cast<int64_t>(kFlushDelayBucketsMicros[bucket]) * 1000) {
+    ++bucket;
+  }
+  counters_.flush_delay[bucket].Increment();
+  counters_.flush_delay_sum_nanos.Add(static_cast<uint64_t>(waited));
+}
+
+void Batcher::Flush(int64_t now_unix_nanos) {
+  ObserveFlush(now_unix_nanos);
   BatchBuilder* next = TakeFreeBuilder();
   if (next == nullptr) {
     counters_.handoff_full_batches.Increment();

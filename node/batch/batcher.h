@@ -11,6 +11,7 @@
 #ifndef FIREHOSE_NODE_BATCH_BATCHER_H_
 #define FIREHOSE_NODE_BATCH_BATCHER_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -21,6 +22,12 @@
 #include "node/decode/record_sink.h"
 
 namespace firehose::batch {
+
+// Upper bounds of the batch histograms' buckets.
+inline constexpr std::array<uint32_t, 8> kBatchRecordBuckets = {1,   16,   64,   256,
+                                                                1024, 4096, 16384, 65536};
+inline constexpr std::array<uint32_t, 10> kFlushDelayBucketsMicros = {
+    10, 50, 100, 250, 500, 1000, 2500, 10000, 50000, 250000};
 
 // Batcher counters; each is written by the worker thread only.
 struct BatcherCounters {
@@ -34,6 +41,13 @@ struct BatcherCounters {
   RelaxedCounter flushes_on_bytes;
   RelaxedCounter flushes_on_delay;
   RelaxedCounter flushes_on_stop;
+  // Histograms of flushed batches (bucket i counts values <= its bound and above the
+  // previous one; the last bucket is +Inf): records per batch, and how long the oldest
+  // record had waited when its batch was flushed.
+  std::array<RelaxedCounter, kBatchRecordBuckets.size() + 1> batch_records;
+  RelaxedCounter batch_records_sum;
+  std::array<RelaxedCounter, kFlushDelayBucketsMicros.size() + 1> flush_delay;
+  RelaxedCounter flush_delay_sum_nanos;
 };
 
 class Batcher final : public decode::RecordSink {
@@ -53,14 +67,14 @@ class Batcher final : public decode::RecordSink {
     if (!current_->empty() &&
         now_unix_nanos - current_->first_receive_unix_nanos() >= max_delay_nanos_) {
       counters_.flushes_on_delay.Increment();
-      Flush();
+      Flush(now_unix_nanos);
     }
   }
   // Hands off the current batch if it has records (used on stop).
   void FlushNow() {
     if (current_->empty()) return;
     counters_.flushes_on_stop.Increment();
-    Flush();
+    Flush(current_->last_receive_unix_nanos());
   }
 
   // --- Export side ---
@@ -79,7 +93,9 @@ class Batcher final : public decode::RecordSink {
   template <typename Record>
   void Add(AddResult (BatchBuilder::*add)(const Record&, const PacketMeta&),
            const Record& record, const PacketMeta& meta);
-  void Flush();
+  // `now_unix_nanos` is only used to observe the flush delay.
+  void Flush(int64_t now_unix_nanos);
+  void ObserveFlush(int64_t now_unix_nanos);
   BatchBuilder* TakeFreeBuilder();
 
   const uint16_t queue_id_;

@@ -110,3 +110,30 @@ TEST(BatcherTest, FlowsAndLinePointsFlushLikeStatsd) {
 
 }  // namespace
 }  // namespace firehose::batch
+
+namespace firehose::batch {
+namespace {
+
+TEST(BatcherHistogramTest, ObservesRecordsPerBatchAndFlushDelay) {
+  Batcher batcher(0, BatchLimits{100, 1 << 16}, 4, 1'000'000);  // 1 ms max delay
+  decode::StatsdRecord r;
+  r.name = "m";
+  PacketMeta meta;
+  meta.source_address_len = 4;
+  for (int i = 0; i < 20; ++i) {
+    meta.receive_unix_nanos = 1'000'000 + i;
+    batcher.AddStatsd(r, meta);
+  }
+  batcher.FlushIfDue(1'000'000 + 3'000'000);  // oldest waited 3 ms
+  const BatcherCounters& c = batcher.counters();
+  EXPECT_EQ(c.batch_records_sum.Get(), 20u);
+  EXPECT_EQ(c.batch_records[2].Get(), 1u);  // 16 < 20 <= 64
+  EXPECT_EQ(c.flush_delay_sum_nanos.Get(), 3'000'000u);
+  EXPECT_EQ(c.flush_delay[7].Get(), 1u);  // 2500 us < 3000 us <= 10000 us
+  uint64_t total = 0;
+  for (const auto& b : c.batch_records) total += b.Get();
+  EXPECT_EQ(total, 1u);
+}
+
+}  // namespace
+}  // namespace firehose::batch

@@ -6,7 +6,9 @@
 #ifndef FIREHOSE_NODE_METRICS_FAMILY_BUILDER_H_
 #define FIREHOSE_NODE_METRICS_FAMILY_BUILDER_H_
 
+#include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +39,29 @@ class FamilyBuilder {
     return *this;
   }
 
+  // One histogram sample: `bounds` are the bucket upper bounds (scaled by `scale`, e.g.
+  // 1e-6 for microseconds to seconds), `counts` the non-cumulative count per bucket
+  // with one more entry for +Inf.
+  template <typename Bounds, typename Counts>
+  FamilyBuilder& AddHistogram(Labels labels, const Bounds& bounds, const Counts& counts,
+                              double sum, double scale = 1.0) {
+    prometheus::ClientMetric metric;
+    for (const auto& [name, label_value] : labels) metric.label.push_back({name, label_value});
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < counts.size(); ++i) {
+      cumulative += counts[i].Get();
+      prometheus::ClientMetric::Bucket bucket;
+      bucket.cumulative_count = cumulative;
+      bucket.upper_bound = i < bounds.size() ? static_cast<double>(bounds[i]) * scale
+                                             : std::numeric_limits<double>::infinity();
+      metric.histogram.bucket.push_back(bucket);
+    }
+    metric.histogram.sample_count = cumulative;
+    metric.histogram.sample_sum = sum;
+    family_.metric.push_back(std::move(metric));
+    return *this;
+  }
+
   // Moves the family out; the builder is spent afterwards.
   prometheus::MetricFamily Build() { return std::move(family_); }
 
@@ -46,6 +71,9 @@ class FamilyBuilder {
 
 inline FamilyBuilder Counter(std::string name, std::string help) {
   return FamilyBuilder(std::move(name), std::move(help), prometheus::MetricType::Counter);
+}
+inline FamilyBuilder Histogram(std::string name, std::string help) {
+  return FamilyBuilder(std::move(name), std::move(help), prometheus::MetricType::Histogram);
 }
 inline FamilyBuilder Gauge(std::string name, std::string help) {
   return FamilyBuilder(std::move(name), std::move(help), prometheus::MetricType::Gauge);

@@ -33,6 +33,10 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
   auto flushes = Counter("firehose_batch_flushes_total", "Batch flushes, by cause.");
   auto occupancy = Gauge("firehose_handoff_ring_occupancy",
                          "Batches waiting in a worker's hand-off ring.");
+  auto batch_size = Histogram("firehose_batch_records",
+                              "Records per batch when a worker flushed it.");
+  auto flush_delay = Histogram("firehose_batch_flush_delay_seconds",
+                               "How long a batch's oldest record waited before the flush.");
   auto worker_cpu = Counter("firehose_worker_cpu_seconds_total",
                             "CPU time used by each worker lcore's thread.");
 
@@ -81,11 +85,15 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
     flushes.Add({{"queue", queue}, {"cause", "delay"}}, b.flushes_on_delay.Get());
     flushes.Add({{"queue", queue}, {"cause", "stop"}}, b.flushes_on_stop.Get());
     occupancy.Add({{"queue", queue}}, w.batcher->handoff_occupancy());
+    batch_size.AddHistogram({{"queue", queue}}, batch::kBatchRecordBuckets, b.batch_records,
+                            static_cast<double>(b.batch_records_sum.Get()));
+    flush_delay.AddHistogram({{"queue", queue}}, batch::kFlushDelayBucketsMicros, b.flush_delay,
+                             static_cast<double>(b.flush_delay_sum_nanos.Get()) * 1e-9, 1e-6);
     worker_cpu.Add({{"port", w.port_name}, {"queue", queue}}, w.cpu_seconds());
   }
   for (auto* family : {&rx_packets, &rx_bytes, &delivered, &dropped, &decoder_records,
                        &decoder_errors, &batch_records, &batch_dropped, &handed_off, &flushes,
-                       &occupancy, &worker_cpu}) {
+                       &occupancy, &worker_cpu, &batch_size, &flush_delay}) {
     out.push_back(family->Build());
   }
 

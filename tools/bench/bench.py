@@ -1,0 +1,395 @@
+#!/usr/bin/python3
+"""make bench: how fast firehose decodes statsd, next to the ceilings and baselines.
+
+A benchmark, not a test. On the same realistic capture (tools/pcapgen: statsd lines of
+typical length with tags, 1500 distinct names, three lines per packet) it measures:
+
+  dpdk     ingestd, one worker lcore, net_pcap with infinite_rx=1: packets per worker
+           CPU-second (the worker thread's CLOCK_THREAD_CPUTIME_ID, exported as
+           firehose_worker_cpu_seconds_total), median and range over --runs runs of
+           --seconds each, after a warm-up; plus the accounting identity of every run.
+  testpmd  dpdk-testpmd --forward-mode=rxonly on the same vdev: the PMD's own ceiling,
+           packets per forwarding-lcore CPU-second (/proc/PID/task/TID/stat).
+  kernel   ingestd's kernel socket backend, one worker, fed over loopback by
+           tools/bench/udp_replay: packets per receiver CPU-second, and the kernel's
+           receive-buffer drops.
+  memory   ingestd's RSS growth over a --soak-seconds run after warm-up.
+
+Hugepages are used when 2 MiB pages can be reserved (and released afterwards);
+otherwise EAL runs on 4 KiB pages (--no-huge), and the results say which.
+Writes build/bench/results.json and prints a table.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HUGEPAGES = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+WANT_HUGEPAGES = 512  # 1 GiB: the capture, the mempool and EAL's own needs
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def bazel_bin():
+    out = subprocess.run(["bazel", "info", "--config=release", "bazel-bin"], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def build():
+    log("== building (bazel --config=release)")
+    subprocess.run(["bazel", "build", "--config=release", "//node:ingestd",
+                    "//tools/pcapgen", "//tools/bench:udp_replay"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return bazel_bin()
+
+
+class Hugepages:
+    """Reserves 2 MiB pages if the kernel allows, and gives them back on exit."""
+
+    def __init__(self):
+        self.previous = None
+        self.reserved = 0
+
+    def __enter__(self):
+        try:
+            with open(HUGEPAGES) as f:
+                self.previous = int(f.read())
+            with open(HUGEPAGES, "w") as f:
+                f.write(str(self.previous + WANT_HUGEPAGES))
+            with open(HUGEPAGES) as f:
+                self.reserved = int(f.read()) - self.previous
+        except OSError:
+            self.reserved = 0
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            try:
+                with open(HUGEPAGES, "w") as f:
+                    f.write(str(self.previous))
+            except OSError:
+                pass
+
+    def eal_args(self):
+        if self.reserved >= WANT_HUGEPAGES // 2:
+            return ["--in-memory", "--no-pci"]
+        return ["--no-huge", "--no-shconf", "-m", "1024", "--no-pci"]
+
+    def describe(self):
+        if self.reserved >= WANT_HUGEPAGES // 2:
+            return f"2 MiB hugepages ({self.reserved} reserved for the run, released after)"
+        return "4 KiB pages (--no-huge): hugepages could not be reserved"
+
+
+def metrics(address):
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    sums = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name = re.split(r"[{ ]", line, 1)[0]
+        sums[name] = sums.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+    return sums
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def thread_cpu_seconds(pid, name_prefix):
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                comm = f.read().strip()
+            if not comm.startswith(name_prefix):
+                continue
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+        except OSError:
+            continue
+    return None
+
+
+class Ingestd:
+    def __init__(self, binary, config_text, workdir, name):
+        self.config = os.path.join(workdir, f"{name}.yaml")
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.log_file = open(self.log_path, "w")
+        self.process = subprocess.Popen([binary, f"--config={self.config}"],
+                                        stdout=subprocess.PIPE, stderr=self.log_file, text=True)
+        line = self.process.stdout.readline()
+        if not line.startswith("READY"):
+            self.process.kill()
+            raise RuntimeError(f"ingestd did not start; see {self.log_path}")
+        self.metrics_address = re.search(r"metrics=(\S+)", line).group(1)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        self.log_file.close()
+        with open(self.log_path) as f:
+            summary = [l for l in f if "packets received" in l]
+        m = re.search(r"packets received (\d+) = delivered (\d+) \+ dropped (\d+)",
+                      summary[-1] if summary else "")
+        if not m:
+            return None
+        received, delivered, dropped = map(int, m.groups())
+        return {"received": received, "delivered": delivered, "dropped": dropped,
+                "identity_holds": received == delivered + dropped}
+
+
+def window(node, seconds):
+    before = metrics(node.metrics_address)
+    time.sleep(seconds)
+    after = metrics(node.metrics_address)
+    packets = after["firehose_rx_packets_total"] - before["firehose_rx_packets_total"]
+    cpu = (after["firehose_worker_cpu_seconds_total"]
+           - before["firehose_worker_cpu_seconds_total"])
+    drops = {k: after.get(k, 0) - before.get(k, 0) for k in (
+        "firehose_rx_dropped_packets_total", "firehose_batch_dropped_records_total",
+        "firehose_nic_rx_missed_total")}
+    return packets, cpu, drops
+
+
+def dpdk_config(pcap, prefix, eal_args):
+    args = ", ".join(f'"{a}"' for a in eal_args + ["--no-telemetry"])
+    return f"""node_id: bench
+eal:
+  file_prefix: {prefix}
+  args: [{args}]
+ports:
+  - device: net_pcap0,rx_pcap={pcap},infinite_rx=1
+lcores:
+  main: 0
+  workers: [1]
+mempool:
+  mbufs_per_queue: 16383
+grpc:
+  listen: 127.0.0.1:0
+metrics:
+  listen: 127.0.0.1:0
+"""
+
+
+def summarize(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "runs": values}
+
+
+def bench_dpdk(binary, pcap, hugepages, args, workdir):
+    rates, identities = [], []
+    for run in range(args.runs):
+        node = Ingestd(binary, dpdk_config(pcap, f"fh-bench-{os.getpid()}", hugepages.eal_args()),
+                       workdir, f"dpdk{run}")
+        time.sleep(args.warmup)
+        packets, cpu, _ = window(node, args.seconds)
+        identity = node.stop()
+        rates.append(packets / cpu)
+        identities.append(identity)
+        log(f"   dpdk run {run + 1}: {packets / cpu:,.0f} packets per worker CPU-second "
+            f"({packets / args.seconds:,.0f}/s wall); {identity}")
+    return summarize(rates), identities
+
+
+def bench_memory(binary, pcap, hugepages, args, workdir):
+    node = Ingestd(binary, dpdk_config(pcap, f"fh-bench-{os.getpid()}", hugepages.eal_args()),
+                   workdir, "soak")
+    time.sleep(args.warmup)
+    start = rss_kib(node.process.pid)
+    time.sleep(args.soak_seconds)
+    end = rss_kib(node.process.pid)
+    identity = node.stop()
+    log(f"   memory: RSS {start} KiB -> {end} KiB over {args.soak_seconds} s; {identity}")
+    return {"rss_start_kib": start, "rss_end_kib": end, "growth_kib": end - start,
+            "seconds": args.soak_seconds, "identity": identity}
+
+
+def bench_testpmd(pcap, hugepages, args):
+    rates = []
+    for run in range(args.runs):
+        cmd = ["dpdk-testpmd", "-l", "0,1", "--file-prefix", f"fh-testpmd-{os.getpid()}",
+               *hugepages.eal_args(), "--vdev", f"net_pcap0,rx_pcap={pcap},infinite_rx=1",
+               "--", "--forward-mode=rxonly", "--stats-period", "1",
+               "--total-num-mbufs=16384"]
+        process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True)
+        samples = []  # (time, cumulative RX-packets, forwarding thread CPU seconds)
+        deadline = time.time() + args.warmup + args.seconds + 5
+        for line in process.stdout:
+            m = re.search(r"RX-packets:\s+(\d+)\s+RX-missed", line)
+            if m:
+                cpu = thread_cpu_seconds(process.pid, "rte-worker")
+                samples.append((time.time(), int(m.group(1)), cpu))
+            if time.time() > deadline or (samples and samples[-1][0] - samples[0][0]
+                                           >= args.warmup + args.seconds):
+                break
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        subprocess.run(["rm", "-rf", f"/var/run/dpdk/fh-testpmd-{os.getpid()}"])
+        usable = [s for s in samples if s[0] - samples[0][0] >= args.warmup]
+        if len(usable) < 2 or usable[-1][2] is None or usable[-1][2] == usable[0][2]:
+            raise RuntimeError("testpmd produced no usable statistics")
+        packets = usable[-1][1] - usable[0][1]
+        cpu = usable[-1][2] - usable[0][2]
+        rates.append(packets / cpu)
+        log(f"   testpmd run {run + 1}: {packets / cpu:,.0f} packets per lcore CPU-second")
+    return summarize(rates)
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def bench_kernel(binary, replay, pcap, args, workdir):
+    rates, results = [], []
+    for run in range(args.runs):
+        port = free_udp_port()
+        node = Ingestd(binary, f"""node_id: bench-kernel
+backend: kernel
+kernel:
+  bind_address: 127.0.0.1
+  workers: 1
+  rcvbuf_bytes: 33554432
+decoders:
+  "{port}": statsd
+grpc:
+  listen: 127.0.0.1:0
+metrics:
+  listen: 127.0.0.1:0
+""", workdir, f"kernel{run}")
+        sender = subprocess.Popen([replay, f"--pcap={pcap}", f"--port={port}",
+                                   f"--seconds={args.warmup + args.seconds + 1}"],
+                                  stdout=subprocess.PIPE, text=True)
+        time.sleep(args.warmup)
+        before = metrics(node.metrics_address)
+        packets, cpu, _ = window(node, args.seconds)
+        after = metrics(node.metrics_address)
+        sent = json.loads(sender.communicate(timeout=30)[0])
+        identity = node.stop()
+        # Valid statsd only: every drop in the window is the kernel's (kernel_rcvbuf).
+        rcvbuf = (after.get("firehose_rx_dropped_packets_total", 0)
+                  - before.get("firehose_rx_dropped_packets_total", 0))
+        rates.append(packets / cpu)
+        received = identity["received"] if identity else 0
+        results.append({"sent": sent["sent"], "received": received,
+                        "received_fraction": received / max(sent["sent"], 1),
+                        "dropped_in_window": rcvbuf, "identity": identity})
+        log(f"   kernel run {run + 1}: {packets / cpu:,.0f} packets per receiver CPU-second, "
+            f"{rcvbuf:,.0f} dropped (kernel_rcvbuf) in the window, "
+            f"{received:,}/{sent['sent']:,} received")
+    return summarize(rates), results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--soak-seconds", type=float, default=60)
+    parser.add_argument("--skip", default="", help="comma list of: dpdk,testpmd,kernel,memory")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+
+    bin_dir = build()
+    out_dir = os.path.join(ROOT, "build", "bench")
+    os.makedirs(out_dir, exist_ok=True)
+    pcap = os.path.join(out_dir, "statsd.pcap")
+    subprocess.run([f"{bin_dir}/tools/pcapgen/pcapgen", f"--out={pcap}", "--packets=4096",
+                    "--names=1500", "--lines_per_packet=3"], check=True,
+                   stderr=subprocess.DEVNULL)
+    ingestd = f"{bin_dir}/node/ingestd"
+    replay = f"{bin_dir}/tools/bench/udp_replay"
+    results = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
+                    "kernel": platform.release()},
+        "capture": {"packets": 4096, "names": 1500, "lines_per_packet": 3},
+        "method": {"runs": args.runs, "seconds": args.seconds, "warmup": args.warmup},
+    }
+    with tempfile.TemporaryDirectory() as workdir, Hugepages() as hugepages:
+        results["memory_mode"] = hugepages.describe()
+        log(f"== memory: {hugepages.describe()}")
+        if "dpdk" not in skip:
+            log("== dpdk: ingestd, one worker lcore, net_pcap infinite_rx")
+            results["dpdk"], results["dpdk_identity"] = bench_dpdk(
+                ingestd, pcap, hugepages, args, workdir)
+            results["dpdk_pps_per_cpu_s"] = results["dpdk"]["median"]
+        if "testpmd" not in skip:
+            log("== testpmd rxonly on the same capture")
+            results["testpmd"] = bench_testpmd(pcap, hugepages, args)
+            results["testpmd_rxonly_pps_per_cpu_s"] = results["testpmd"]["median"]
+        if "kernel" not in skip:
+            log("== kernel backend over loopback")
+            results["kernel"], results["kernel_runs"] = bench_kernel(
+                ingestd, replay, pcap, args, workdir)
+            results["kernel_pps_per_cpu_s"] = results["kernel"]["median"]
+        if "memory" not in skip:
+            log(f"== memory: {args.soak_seconds:.0f} s soak")
+            results["memory"] = bench_memory(ingestd, pcap, hugepages, args, workdir)
+    results["peers"] = {
+        "collectd_statsd": "not measured yet (issue 3 open)",
+        "netdata_statsd": "not measured yet (issue 3 open)",
+    }
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+
+    print(f"\nfirehose bench — {results['date']} — {results['machine']['cpu']}, "
+          f"{results['machine']['cores']} cores — {results['memory_mode']}")
+    print(f"{'path':<34}{'median':>14}{'min':>14}{'max':>14}")
+    for key, label in (("dpdk", "ingestd DPDK (pkts/worker CPU-s)"),
+                       ("testpmd", "testpmd rxonly (pkts/lcore CPU-s)"),
+                       ("kernel", "ingestd kernel (pkts/recv CPU-s)")):
+        if key in results:
+            r = results[key]
+            print(f"{label:<34}{r['median']:>14,.0f}{r['min']:>14,.0f}{r['max']:>14,.0f}")
+    if "dpdk" in results and "testpmd" in results:
+        print(f"DPDK / testpmd: {results['dpdk']['median'] / results['testpmd']['median']:.1%}")
+    if "dpdk" in results and "kernel" in results:
+        print(f"DPDK / kernel:  {results['dpdk']['median'] / results['kernel']['median']:.1f}x")
+    if "memory" in results:
+        print(f"RSS growth over {results['memory']['seconds']:.0f} s: "
+              f"{results['memory']['growth_kib']} KiB")
+    print(f"results: {os.path.relpath(os.path.join(out_dir, 'results.json'), ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
