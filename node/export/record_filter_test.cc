@@ -170,6 +170,33 @@ TEST(RecordFilterTest, ConsumerGroupShardsPartitionTheBatch) {
   EXPECT_EQ(std::set<double>(seen.begin(), seen.end()).size(), 48u);
 }
 
+TEST(RecordFilterTest, OtherSectionsFollowTheKindFilterWhole) {
+  v1::Batch batch = MakeBatch();
+  for (int i = 0; i < 5; ++i) {
+    batch.mutable_flows()->add_version(10);
+    batch.mutable_flows()->add_exporter(0);
+  }
+  batch.set_record_count(48 + 5);
+  v1::SubscribeRequest flows_only;
+  flows_only.add_kinds(v1::RECORD_KIND_FLOW);
+  auto filter = RecordFilter::Create(flows_only);
+  ASSERT_TRUE(filter.ok());
+  v1::Batch out;
+  EXPECT_EQ(filter->Apply(batch, &out), 5u);
+  EXPECT_EQ(out.flows().version_size(), 5);
+  EXPECT_EQ(out.statsd().name_size(), 0);
+  EXPECT_EQ(out.sources_size(), batch.sources_size());  // indexes stay valid
+  // Record-level filters exist for statsd only so far: flows are left out rather than
+  // sent to a subscriber (or a shard) that excluded them.
+  v1::SubscribeRequest sharded;
+  sharded.mutable_group()->set_shard_index(0);
+  sharded.mutable_group()->set_shard_count(2);
+  auto shard = RecordFilter::Create(sharded);
+  ASSERT_TRUE(shard.ok());
+  shard->Apply(batch, &out);
+  EXPECT_FALSE(out.has_flows());
+}
+
 TEST(RecordFilterTest, RejectsBadShardAndBadKind) {
   v1::SubscribeRequest shard;
   shard.mutable_group()->set_shard_index(2);
