@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <initializer_list>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -337,7 +338,263 @@ std::string FormatJsonLine(const StatsdRow& row) {
   return line;
 }
 
-absl::StatusOr<std::vector<std::string>> TextLines(const v1::Batch& batch) {
+namespace {
+
+// Flow and line-protocol sections: checked once per batch like StatsdView, then each
+// record formatted straight from the columns (tail prints them; no row structs needed).
+
+absl::Status SectionError(const char* section, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(section, ".", what));
+}
+
+// Every (name, size) must equal `n`.
+absl::Status CheckDense(const char* section, size_t n,
+                        std::initializer_list<std::pair<const char*, int>> columns) {
+  for (const auto& [name, size] : columns) {
+    if (static_cast<size_t>(size) != n) {
+      return SectionError(section, absl::StrCat(name, " has ", size, " entries for ", n,
+                                                " records"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string FlowAddress(const std::string& column, int i, uint32_t ip_version) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  const char* a = column.data() + 16 * i;
+  if (ip_version == 6) {
+    inet_ntop(AF_INET6, a, text, sizeof(text));
+  } else {
+    inet_ntop(AF_INET, a + 12, text, sizeof(text));
+  }
+  return text;
+}
+
+// Common prefix of every row: time, node and seq (text) or their JSON members.
+void AppendRowHead(std::string* line, const v1::Batch& batch, uint64_t offset, bool json) {
+  const int64_t nanos = batch.first_receive_unix_nanos() + static_cast<int64_t>(offset);
+  if (json) {
+    line->append("{\"node_id\":");
+    AppendJsonQuoted(line, batch.node_id());
+    absl::StrAppend(line, ",\"epoch\":", batch.epoch(), ",\"seq\":", batch.seq(),
+                    ",\"time\":\"", FormatTimestamp(nanos, 9), "\"");
+  } else {
+    line->append(FormatTimestamp(nanos, 6));
+    line->push_back(' ');
+    AppendTextEscaped(line, batch.node_id());
+    absl::StrAppend(line, " #", batch.seq());
+  }
+}
+
+absl::Status AppendFlowLines(const v1::Batch& batch, bool json,
+                             std::vector<std::string>* lines) {
+  const v1::FlowColumns& f = batch.flows();
+  const size_t n = f.version_size();
+  if (absl::Status s = CheckDense(
+          "flows", n,
+          {{"exporter", f.exporter_size()}, {"observation_domain", f.observation_domain_size()},
+           {"ip_version", f.ip_version_size()}, {"src_port", f.src_port_size()},
+           {"dst_port", f.dst_port_size()}, {"protocol", f.protocol_size()},
+           {"tcp_flags", f.tcp_flags_size()}, {"tos", f.tos_size()}, {"bytes", f.bytes_size()},
+           {"packets", f.packets_size()}, {"start_unix_millis", f.start_unix_millis_size()},
+           {"end_unix_millis", f.end_unix_millis_size()},
+           {"input_interface", f.input_interface_size()},
+           {"output_interface", f.output_interface_size()}, {"src_as", f.src_as_size()},
+           {"dst_as", f.dst_as_size()}, {"sampling_interval", f.sampling_interval_size()},
+           {"flags", f.flags_size()}, {"receive_offset_nanos", f.receive_offset_nanos_size()},
+           {"enterprise_count", f.enterprise_count_size()}});
+      !s.ok()) {
+    return s;
+  }
+  if (n == 0) return absl::OkStatus();
+  for (const auto& [name, column] :
+       {std::pair<const char*, const std::string*>{"src_address", &f.src_address()},
+        {"dst_address", &f.dst_address()},
+        {"next_hop", &f.next_hop()}}) {
+    if (column->size() != 16 * n) {
+      return SectionError("flows", absl::StrCat(name, " has ", column->size(),
+                                                " bytes for ", n, " records"));
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (f.exporter(i) >= static_cast<uint32_t>(batch.sources_size())) {
+      return SectionError("flows", absl::StrCat("exporter[", i, "] is past the sources"));
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const int r = static_cast<int>(i);
+    const uint32_t ipv = f.ip_version(r);
+    std::string line;
+    AppendRowHead(&line, batch, f.receive_offset_nanos(r), json);
+    const std::string exporter = FormatEndpoint(batch.sources(f.exporter(r)));
+    const std::string src = FlowAddress(f.src_address(), r, ipv);
+    const std::string dst = FlowAddress(f.dst_address(), r, ipv);
+    if (json) {
+      line.append(",\"kind\":\"flow\",\"exporter\":");
+      AppendJsonQuoted(&line, exporter);
+      absl::StrAppend(&line, ",\"version\":", f.version(r), ",\"observation_domain\":",
+                      f.observation_domain(r), ",\"src\":\"", src, "\",\"dst\":\"", dst,
+                      "\",\"next_hop\":\"", FlowAddress(f.next_hop(), r, ipv), "\"");
+      absl::StrAppend(&line, ",\"src_port\":", f.src_port(r), ",\"dst_port\":", f.dst_port(r),
+                      ",\"protocol\":", f.protocol(r), ",\"tcp_flags\":", f.tcp_flags(r),
+                      ",\"tos\":", f.tos(r), ",\"bytes\":", f.bytes(r),
+                      ",\"packets\":", f.packets(r));
+      absl::StrAppend(&line, ",\"start_unix_millis\":", f.start_unix_millis(r),
+                      ",\"end_unix_millis\":", f.end_unix_millis(r),
+                      ",\"input_interface\":", f.input_interface(r),
+                      ",\"output_interface\":", f.output_interface(r),
+                      ",\"src_as\":", f.src_as(r), ",\"dst_as\":", f.dst_as(r),
+                      ",\"sampling_interval\":", f.sampling_interval(r), "}");
+    } else {
+      absl::StrAppend(&line, " ", exporter, " flow v", f.version(r), " ", src, ":",
+                      f.src_port(r), " > ", dst, ":", f.dst_port(r), " proto ",
+                      f.protocol(r), " ", f.packets(r), " pkts ", f.bytes(r), " B");
+      absl::StrAppend(&line, " if ", f.input_interface(r), ">", f.output_interface(r),
+                      " as ", f.src_as(r), ">", f.dst_as(r), " tos ", f.tos(r));
+      AppendHexEscape(&line, " flags 0x", f.tcp_flags(r), 2);
+      if (f.sampling_interval(r) > 1) absl::StrAppend(&line, " sampled 1/", f.sampling_interval(r));
+    }
+    lines->push_back(std::move(line));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AppendLinePointLines(const v1::Batch& batch, bool json,
+                                  std::vector<std::string>* lines) {
+  const v1::LineProtocolColumns& l = batch.line_protocol();
+  const size_t n = l.measurement_size();
+  if (absl::Status s = CheckDense(
+          "line_protocol", n,
+          {{"timestamp_unix_nanos", l.timestamp_unix_nanos_size()}, {"flags", l.flags_size()},
+           {"source", l.source_size()}, {"receive_offset_nanos", l.receive_offset_nanos_size()},
+           {"tag_count", l.tag_count_size()}, {"field_count", l.field_count_size()}});
+      !s.ok()) {
+    return s;
+  }
+  if (n == 0) return absl::OkStatus();
+  // Totals must match the concatenated columns, and every index must be in range.
+  size_t tags = 0, fields = 0;
+  for (size_t i = 0; i < n; ++i) {
+    tags += l.tag_count(i);
+    fields += l.field_count(i);
+  }
+  size_t by_type[6] = {};
+  for (int k = 0; k < l.field_type_size(); ++k) {
+    const int t = l.field_type(k);
+    if (t < 1 || t > 5) return SectionError("line_protocol", "field_type out of range");
+    ++by_type[t];
+  }
+  if (absl::Status s = CheckDense("line_protocol", tags,
+                                  {{"tag_key", l.tag_key_size()},
+                                   {"tag_value", l.tag_value_size()}});
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckDense(
+          "line_protocol", fields,
+          {{"field_key", l.field_key_size()}, {"field_type", l.field_type_size()}});
+      !s.ok()) {
+    return s;
+  }
+  if (by_type[1] != static_cast<size_t>(l.float_value_size()) ||
+      by_type[2] != static_cast<size_t>(l.int_value_size()) ||
+      by_type[3] != static_cast<size_t>(l.uint_value_size()) ||
+      by_type[4] != static_cast<size_t>(l.string_value_size()) ||
+      by_type[5] != static_cast<size_t>(l.bool_value_size())) {
+    return SectionError("line_protocol", "value columns do not match field_type");
+  }
+  const uint32_t strings = static_cast<uint32_t>(batch.strings_size());
+  auto in_strings = [strings](const auto& column) {
+    for (uint32_t index : column) {
+      if (index >= strings) return false;
+    }
+    return true;
+  };
+  if (!in_strings(l.measurement()) || !in_strings(l.tag_key()) || !in_strings(l.tag_value()) ||
+      !in_strings(l.field_key()) || !in_strings(l.string_value())) {
+    return SectionError("line_protocol", "a string index is past the dictionary");
+  }
+  int tag = 0, field = 0;
+  int next[6] = {};
+  for (size_t i = 0; i < n; ++i) {
+    const int r = static_cast<int>(i);
+    std::string line;
+    AppendRowHead(&line, batch, l.receive_offset_nanos(r), json);
+    const bool stamped = (l.flags(r) & v1::LINE_PROTOCOL_FLAG_NO_TIMESTAMP) == 0;
+    if (json) {
+      line.append(",\"kind\":\"line\",\"measurement\":");
+      AppendJsonQuoted(&line, batch.strings(l.measurement(r)));
+      line.append(",\"tags\":{");
+    } else {
+      line.push_back(' ');
+      AppendTextEscaped(&line, batch.strings(l.measurement(r)));
+    }
+    for (uint32_t t = 0; t < l.tag_count(r); ++t, ++tag) {
+      if (json) {
+        if (t > 0) line.push_back(',');
+        AppendJsonQuoted(&line, batch.strings(l.tag_key(tag)));
+        line.push_back(':');
+        AppendJsonQuoted(&line, batch.strings(l.tag_value(tag)));
+      } else {
+        line.push_back(',');
+        AppendTextEscaped(&line, batch.strings(l.tag_key(tag)));
+        line.push_back('=');
+        AppendTextEscaped(&line, batch.strings(l.tag_value(tag)));
+      }
+    }
+    line.append(json ? "},\"fields\":{" : " ");
+    for (uint32_t k = 0; k < l.field_count(r); ++k, ++field) {
+      if (k > 0) line.push_back(',');
+      if (json) {
+        AppendJsonQuoted(&line, batch.strings(l.field_key(field)));
+        line.push_back(':');
+      } else {
+        AppendTextEscaped(&line, batch.strings(l.field_key(field)));
+        line.push_back('=');
+      }
+      const int type = l.field_type(field);
+      const int v = next[type]++;
+      switch (type) {
+        case v1::FIELD_TYPE_FLOAT:
+          if (json) {
+            AppendJsonNumber(&line, l.float_value(v));
+          } else {
+            AppendNumber(&line, l.float_value(v));
+          }
+          break;
+        case v1::FIELD_TYPE_INTEGER:
+          absl::StrAppend(&line, l.int_value(v), json ? "" : "i");
+          break;
+        case v1::FIELD_TYPE_UNSIGNED:
+          absl::StrAppend(&line, l.uint_value(v), json ? "" : "u");
+          break;
+        case v1::FIELD_TYPE_STRING:
+          if (json) {
+            AppendJsonQuoted(&line, batch.strings(l.string_value(v)));
+          } else {
+            line.push_back('"');
+            AppendTextEscaped(&line, batch.strings(l.string_value(v)));
+            line.push_back('"');
+          }
+          break;
+        default:
+          line.append(l.bool_value(v) ? "true" : "false");
+          break;
+      }
+    }
+    if (json) {
+      absl::StrAppend(&line, "},\"timestamp_unix_nanos\":", l.timestamp_unix_nanos(r),
+                      stamped ? "" : ",\"no_timestamp\":true", "}");
+    } else if (stamped) {
+      absl::StrAppend(&line, " ", l.timestamp_unix_nanos(r));
+    }
+    lines->push_back(std::move(line));
+  }
+  return absl::OkStatus();
+}
+
+// Statsd rows, then flows, then line-protocol points of one batch.
+absl::StatusOr<std::vector<std::string>> AllLines(const v1::Batch& batch, bool json) {
   absl::StatusOr<std::vector<StatsdRow>> rows = StatsdRows(batch);
   if (!rows.ok()) {
     return rows.status();
@@ -345,22 +602,21 @@ absl::StatusOr<std::vector<std::string>> TextLines(const v1::Batch& batch) {
   std::vector<std::string> lines;
   lines.reserve(rows->size());
   for (const StatsdRow& row : *rows) {
-    lines.push_back(FormatTextLine(row));
+    lines.push_back(json ? FormatJsonLine(row) : FormatTextLine(row));
   }
+  if (absl::Status s = AppendFlowLines(batch, json, &lines); !s.ok()) return s;
+  if (absl::Status s = AppendLinePointLines(batch, json, &lines); !s.ok()) return s;
   return lines;
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> TextLines(const v1::Batch& batch) {
+  return AllLines(batch, /*json=*/false);
+}
+
 absl::StatusOr<std::vector<std::string>> JsonLines(const v1::Batch& batch) {
-  absl::StatusOr<std::vector<StatsdRow>> rows = StatsdRows(batch);
-  if (!rows.ok()) {
-    return rows.status();
-  }
-  std::vector<std::string> lines;
-  lines.reserve(rows->size());
-  for (const StatsdRow& row : *rows) {
-    lines.push_back(FormatJsonLine(row));
-  }
-  return lines;
+  return AllLines(batch, /*json=*/true);
 }
 
 std::string FormatNotice(const v1::Notice& notice) {

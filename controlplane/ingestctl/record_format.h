@@ -84,7 +84,15 @@ std::string FormatTextLine(const StatsdRow& row);
 // a value that is not finite is null.
 std::string FormatJsonLine(const StatsdRow& row);
 
-// Every statsd record of `batch` formatted by FormatTextLine / FormatJsonLine.
+// Every record of `batch`: statsd records formatted by FormatTextLine / FormatJsonLine,
+// then flows, then line-protocol points (each section checked like StatsdView first).
+// A flow reads, in text,
+//   TIME node #seq 192.0.2.1:2055 flow v9 10.0.0.1:1234 > 10.0.0.2:80 proto 6 3 pkts
+//   180 B if 1>2 as 0>0 tos 0 flags 0x1b [sampled 1/N]
+// and a point in line-protocol shape (escapes removed, control bytes escaped),
+//   TIME node #seq cpu,host=a usage=0.5,count=3i,ok=true,note="x" 1700000000000000000
+// In NDJSON they are objects with "kind":"flow" (every FlowColumns field by name) and
+// "kind":"line" ("measurement", "tags" and "fields" objects, "timestamp_unix_nanos").
 absl::StatusOr<std::vector<std::string>> TextLines(const v1::Batch& batch);
 absl::StatusOr<std::vector<std::string>> JsonLines(const v1::Batch& batch);
 

@@ -413,5 +413,103 @@ TEST(RecordFormatTest, Notices) {
   EXPECT_THAT(FormatNotice(v1::Notice()), HasSubstr("does not know"));
 }
 
+
+// Flows and line-protocol points print after the statsd rows, in text and NDJSON, and a
+// section whose columns disagree is an error rather than a crash.
+v1::Batch FlowAndPointBatch() {
+  v1::Batch b;
+  b.set_node_id("node-a");
+  b.set_seq(9);
+  b.set_first_receive_unix_nanos(1700000000000000000);
+  b.add_strings("");
+  b.add_strings("cpu");
+  b.add_strings("host");
+  b.add_strings("a b");
+  b.add_strings("usage");
+  b.add_strings("note");
+  b.add_strings("hi");
+  v1::Endpoint* e = b.add_sources();
+  e->set_address(std::string("\xc0\x00\x02\x01", 4));
+  e->set_port(2055);
+  v1::FlowColumns* f = b.mutable_flows();
+  f->add_version(9);
+  f->add_exporter(0);
+  f->add_observation_domain(7);
+  f->add_ip_version(4);
+  std::string src(16, '\0'), dst(16, '\0');
+  src[10] = src[11] = dst[10] = dst[11] = '\xff';
+  src[12] = 10, src[15] = 1, dst[12] = 10, dst[15] = 2;
+  f->set_src_address(src);
+  f->set_dst_address(dst);
+  f->set_next_hop(std::string(16, '\0'));
+  f->add_src_port(1234);
+  f->add_dst_port(80);
+  f->add_protocol(6);
+  f->add_tcp_flags(0x1b);
+  f->add_tos(0);
+  f->add_bytes(180);
+  f->add_packets(3);
+  f->add_start_unix_millis(1);
+  f->add_end_unix_millis(2);
+  f->add_input_interface(1);
+  f->add_output_interface(2);
+  f->add_src_as(0);
+  f->add_dst_as(0);
+  f->add_sampling_interval(100);
+  f->add_flags(0);
+  f->add_receive_offset_nanos(0);
+  f->add_enterprise_count(0);
+  v1::LineProtocolColumns* l = b.mutable_line_protocol();
+  l->add_measurement(1);
+  l->add_timestamp_unix_nanos(17);
+  l->add_flags(0);
+  l->add_source(0);
+  l->add_receive_offset_nanos(5);
+  l->add_tag_count(1);
+  l->add_tag_key(2);
+  l->add_tag_value(3);
+  l->add_field_count(2);
+  l->add_field_key(4);
+  l->add_field_type(v1::FIELD_TYPE_FLOAT);
+  l->add_float_value(0.5);
+  l->add_field_key(5);
+  l->add_field_type(v1::FIELD_TYPE_STRING);
+  l->add_string_value(6);
+  b.set_record_count(2);
+  return b;
+}
+
+TEST(RecordFormatTest, FlowsAndPointsInTextAndJson) {
+  const v1::Batch b = FlowAndPointBatch();
+  absl::StatusOr<std::vector<std::string>> text = TextLines(b);
+  ASSERT_TRUE(text.ok()) << text.status();
+  ASSERT_EQ(text->size(), 2u);
+  EXPECT_THAT((*text)[0], HasSubstr("192.0.2.1:2055 flow v9 10.0.0.1:1234 > 10.0.0.2:80 "
+                                    "proto 6 3 pkts 180 B if 1>2 as 0>0 tos 0 flags 0x1b "
+                                    "sampled 1/100"));
+  EXPECT_THAT((*text)[1], HasSubstr("node-a #9 cpu,host=a b usage=0.5,note=\"hi\" 17"));
+  absl::StatusOr<std::vector<std::string>> json = JsonLines(b);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_THAT((*json)[0], HasSubstr("\"kind\":\"flow\",\"exporter\":\"192.0.2.1:2055\""));
+  EXPECT_THAT((*json)[0], HasSubstr("\"src\":\"10.0.0.1\""));
+  EXPECT_THAT((*json)[1], HasSubstr("\"tags\":{\"host\":\"a b\"},\"fields\":{\"usage\":0.5,"
+                                    "\"note\":\"hi\"},\"timestamp_unix_nanos\":17}"));
+}
+
+TEST(RecordFormatTest, InconsistentFlowOrPointColumnsAreErrors) {
+  v1::Batch short_address = FlowAndPointBatch();
+  short_address.mutable_flows()->set_src_address("x");
+  EXPECT_FALSE(TextLines(short_address).ok());
+  v1::Batch missing_value = FlowAndPointBatch();
+  missing_value.mutable_line_protocol()->clear_float_value();
+  EXPECT_FALSE(JsonLines(missing_value).ok());
+  v1::Batch bad_exporter = FlowAndPointBatch();
+  bad_exporter.mutable_flows()->set_exporter(0, 5);
+  EXPECT_FALSE(TextLines(bad_exporter).ok());
+  v1::Batch bad_string = FlowAndPointBatch();
+  bad_string.mutable_line_protocol()->set_tag_value(0, 99);
+  EXPECT_FALSE(TextLines(bad_string).ok());
+}
+
 }  // namespace
 }  // namespace firehose::ctl
