@@ -8,7 +8,7 @@
 // single node runs active.
 //
 // On start it prints one line to stdout, which scripts and tests wait for:
-//   READY control=unix:PATH
+//   READY control=unix:PATH metrics=HOST:PORT|off
 // and runs until SIGINT or SIGTERM. Exit codes: 0 after a signal, 1 when the socket
 // cannot be served, 2 for bad flags or config.
 #include <signal.h>
@@ -16,6 +16,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,9 @@
 #include "controlplane/preflight/preflight.h"
 #include "grpcpp/grpcpp.h"
 #include "node/config/ingest_config.h"
+#include "prometheus/exposer.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -48,6 +52,9 @@ ABSL_FLAG(std::string, election, "/firehose/pairs/default/leader",
           "Election name shared by the two nodes of a pair.");
 ABSL_FLAG(int, resign_unhealthy_after_ms, 5000,
           "An active node whose ingestd is not HEALTHY for this long resigns; 0: never.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port for controld's Prometheus /metrics (role, epoch, lease, health); empty: "
+          "off; port 0 picks one and the READY line says which.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
 
 namespace {
@@ -170,9 +177,69 @@ int main(int argc, char** argv) {
     spdlog::error("cannot serve the control API on unix:{}", socket_path);
     return 1;
   }
+  // Role, epoch, lease and health as gauges, so alerting sees what `ingestctl status`
+  // shows: updated every loop slice below.
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto& role_family = prometheus::BuildGauge()
+                          .Name("firehose_controld_active")
+                          .Help("1 while this node is active, 0 while standby")
+                          .Register(*registry);
+  auto& epoch_family = prometheus::BuildGauge()
+                           .Name("firehose_controld_epoch")
+                           .Help("Epoch (leader revision) of the current term; 0 standalone")
+                           .Register(*registry);
+  auto& lease_family = prometheus::BuildGauge()
+                           .Name("firehose_controld_lease_remaining_seconds")
+                           .Help("Time left on the election lease")
+                           .Register(*registry);
+  auto& health_family = prometheus::BuildGauge()
+                            .Name("firehose_controld_health")
+                            .Help("1 for the node's current health state, 0 for the others")
+                            .Register(*registry);
+  auto& rate_family = prometheus::BuildGauge()
+                          .Name("firehose_controld_rx_packets_per_second")
+                          .Help("ingestd's receive rate over the last health interval")
+                          .Register(*registry);
+  const std::map<std::string, std::string> node_label = {{"node", config->node_id}};
+  prometheus::Gauge& active_gauge = role_family.Add(node_label);
+  prometheus::Gauge& epoch_gauge = epoch_family.Add(node_label);
+  prometheus::Gauge& lease_gauge = lease_family.Add(node_label);
+  prometheus::Gauge& rate_gauge = rate_family.Add(node_label);
+  std::map<firehose::v1::Health::State, prometheus::Gauge*> health_gauges;
+  for (auto [state, name] : {std::pair{firehose::v1::Health::HEALTHY, "healthy"},
+                             std::pair{firehose::v1::Health::DEGRADED, "degraded"},
+                             std::pair{firehose::v1::Health::DOWN, "down"}}) {
+    health_gauges[state] = &health_family.Add({{"node", config->node_id}, {"state", name}});
+  }
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::string metrics_address = "off";
+  if (const std::string listen = absl::GetFlag(FLAGS_metrics_listen); !listen.empty()) {
+    // prometheus-cpp reports a failed bind by throwing; caught here, at start-up.
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(listen);
+    } catch (const std::exception& e) {
+      spdlog::error("cannot serve metrics on {} (--metrics_listen): {}", listen, e.what());
+      return 1;
+    }
+    exposer->RegisterCollectable(registry);
+    metrics_address = absl::StrCat(listen.substr(0, listen.rfind(':')), ":",
+                                   exposer->GetListeningPorts().front());
+  }
+  auto update_metrics = [&] {
+    grpc::ServerContext unused;
+    firehose::v1::NodeStatus status;
+    service.GetStatus(&unused, nullptr, &status);
+    active_gauge.Set(status.role() == firehose::v1::ROLE_ACTIVE ? 1 : 0);
+    epoch_gauge.Set(static_cast<double>(status.epoch()));
+    lease_gauge.Set(status.lease_remaining_ms() / 1000.0);
+    rate_gauge.Set(status.health().rx_packets_per_second());
+    for (auto& [state, gauge] : health_gauges) gauge->Set(status.health().state() == state);
+  };
+
   health.Start();
   if (elector) elector->Start();
-  std::printf("READY control=unix:%s\n", socket_path.c_str());
+  update_metrics();
+  std::printf("READY control=unix:%s metrics=%s\n", socket_path.c_str(), metrics_address.c_str());
   std::fflush(stdout);
   spdlog::info("node {}: control API on unix:{}, election {}, lease TTL {} ms", config->node_id,
                socket_path, etcd_target.empty() ? "standalone (active)" : etcd_target, ttl_ms);
@@ -185,6 +252,7 @@ int main(int argc, char** argv) {
     const timespec slice = {0, 100'000'000};
     signal = sigtimedwait(&stop, nullptr, &slice);
     if (signal == SIGINT || signal == SIGTERM) break;
+    update_metrics();
     if (!elector || resign_after == absl::ZeroDuration()) continue;
     const firehose::v1::Health now = health.Latest();
     const bool active = elector->state().active;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "controlplane/controld/health_monitor.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/firehose/v1/control.grpc.pb.h"
@@ -46,12 +47,14 @@ class ControldTest : public ::testing::Test {
     absl::StatusOr<Subprocess> controld = Subprocess::Start(
         {"controlplane/controld/controld", "--config=" + config_, "--socket=" + socket_,
          "--preflight_root=" + fixture_->root(), "--lease_ttl_ms=600",
-         "--health_interval_ms=100"});
+         "--health_interval_ms=100", "--metrics_listen=127.0.0.1:0"});
     ASSERT_TRUE(controld.ok()) << controld.status();
     controld_.emplace(*std::move(controld));
     absl::StatusOr<std::string> ready = controld_->WaitForLine("READY", absl::Seconds(20));
     ASSERT_TRUE(ready.ok()) << ready.status();
-    EXPECT_EQ(*ready, "READY control=unix:" + socket_);
+    const std::string prefix = "READY control=unix:" + socket_ + " metrics=";
+    ASSERT_TRUE(absl::StartsWith(*ready, prefix)) << *ready;
+    metrics_ = ready->substr(prefix.size());
     stub_ = v1::Control::NewStub(
         grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials()));
   }
@@ -64,6 +67,7 @@ class ControldTest : public ::testing::Test {
   std::unique_ptr<SysfsFixture> fixture_;
   std::string config_;
   std::string socket_dir_;
+  std::string metrics_;  // controld's /metrics host:port
   std::string socket_;
   std::optional<Subprocess> controld_;
   std::unique_ptr<v1::Control::Stub> stub_;
@@ -92,6 +96,19 @@ TEST_F(ControldTest, StatusIsActiveStandaloneAndHealthDownWithoutIngestd) {
   ASSERT_GE(status.health().reasons_size(), 1);
   EXPECT_TRUE(absl::StrContains(status.health().reasons(0), "127.0.0.1:1"))
       << status.health().reasons(0);
+}
+
+TEST_F(ControldTest, MetricsShowRoleEpochAndHealth) {
+  absl::SleepFor(absl::Milliseconds(500));
+  absl::StatusOr<std::string> text = controld::ScrapeMetrics(metrics_, absl::Seconds(5));
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_TRUE(absl::StrContains(*text, "firehose_controld_active{node=\"node-a\"} 1")) << *text;
+  EXPECT_TRUE(absl::StrContains(*text, "firehose_controld_epoch{node=\"node-a\"} 0")) << *text;
+  EXPECT_TRUE(absl::StrContains(*text, "firehose_controld_health{node=\"node-a\",state=\"down\"} 1"))
+      << *text;
+  EXPECT_TRUE(
+      absl::StrContains(*text, "firehose_controld_health{node=\"node-a\",state=\"healthy\"} 0"))
+      << *text;
 }
 
 TEST_F(ControldTest, RunPreflightReportsTheFixtureMachine) {
