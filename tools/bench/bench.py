@@ -14,6 +14,10 @@ typical length with tags, 1500 distinct names, three lines per packet) it measur
            tools/bench/udp_replay: packets per receiver CPU-second, and the kernel's
            receive-buffer drops.
   memory   ingestd's RSS growth over a --soak-seconds run after warm-up.
+  latency  receive-to-subscriber latency P50/P99/P999 (tools/bench/latency_probe, from
+           the receive timestamps in the batches) while udp_replay offers a paced
+           100 kpps, then as fast as it can, to the kernel backend over loopback
+           (net_pcap cannot be paced).
 
 Hugepages are used when 2 MiB pages can be reserved (and released afterwards);
 otherwise EAL runs on 4 KiB pages (--no-huge), and the results say which.
@@ -53,7 +57,8 @@ def bazel_bin():
 def build():
     log("== building (bazel --config=release)")
     subprocess.run(["bazel", "build", "--config=release", "//node:ingestd",
-                    "//tools/pcapgen", "//tools/bench:udp_replay"],
+                    "//tools/pcapgen", "//tools/bench:udp_replay",
+                    "//tools/bench:latency_probe"],
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return bazel_bin()
 
@@ -145,6 +150,7 @@ class Ingestd:
             self.process.kill()
             raise RuntimeError(f"ingestd did not start; see {self.log_path}")
         self.metrics_address = re.search(r"metrics=(\S+)", line).group(1)
+        self.grpc_address = re.search(r"grpc=(\S+)", line).group(1)
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
@@ -318,6 +324,47 @@ metrics:
     return summarize(rates), results
 
 
+def bench_latency(binary, replay, probe, pcap, args, workdir):
+    results = {}
+    for label, pps in (("100kpps", 100000), ("max", 0)):
+        port = free_udp_port()
+        node = Ingestd(binary, f"""node_id: bench-latency
+backend: kernel
+kernel:
+  bind_address: 127.0.0.1
+  workers: 1
+  rcvbuf_bytes: 33554432
+decoders:
+  "{port}": statsd
+batch:
+  max_delay_us: {args.latency_max_delay_us}
+grpc:
+  listen: 127.0.0.1:0
+metrics:
+  listen: 127.0.0.1:0
+""", workdir, f"latency-{label}")
+        grpc_address = node.grpc_address
+        listener = subprocess.Popen([probe, f"--address={grpc_address}",
+                                     f"--seconds={args.seconds + 2}", "--skip_seconds=1"],
+                                    stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        sender = subprocess.Popen([replay, f"--pcap={pcap}", f"--port={port}",
+                                   f"--seconds={args.seconds}", f"--pps={pps}"],
+                                  stdout=subprocess.PIPE, text=True)
+        sent = json.loads(sender.communicate(timeout=args.seconds + 30)[0])
+        probe_out = listener.communicate(timeout=args.seconds + 30)[0]
+        identity = node.stop()
+        measured = json.loads(probe_out.strip().splitlines()[-1])
+        measured["offered_pps"] = sent["sent"] / sent["seconds"]
+        measured["identity"] = identity
+        results[label] = measured
+        log(f"   latency at {label} ({measured['offered_pps']:,.0f} pps offered): "
+            f"P50 {measured['p50_us']:.0f} us, P99 {measured['p99_us']:.0f} us, "
+            f"P999 {measured['p999_us']:.0f} us over {measured['records']:,} records")
+    results["batch_max_delay_us"] = args.latency_max_delay_us
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -325,7 +372,9 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--soak-seconds", type=float, default=60)
-    parser.add_argument("--skip", default="", help="comma list of: dpdk,testpmd,kernel,memory")
+    parser.add_argument("--latency-max-delay-us", type=int, default=200)
+    parser.add_argument("--skip", default="",
+                        help="comma list of: dpdk,testpmd,kernel,memory,latency")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
 
@@ -362,6 +411,11 @@ def main():
             results["kernel"], results["kernel_runs"] = bench_kernel(
                 ingestd, replay, pcap, args, workdir)
             results["kernel_pps_per_cpu_s"] = results["kernel"]["median"]
+        if "latency" not in skip:
+            log("== latency: paced loopback into the kernel backend")
+            results["latency"] = bench_latency(ingestd, replay,
+                                               f"{bin_dir}/tools/bench/latency_probe", pcap,
+                                               args, workdir)
         if "memory" not in skip:
             log(f"== memory: {args.soak_seconds:.0f} s soak")
             results["memory"] = bench_memory(ingestd, pcap, hugepages, args, workdir)
@@ -385,6 +439,10 @@ def main():
         print(f"DPDK / testpmd: {results['dpdk']['median'] / results['testpmd']['median']:.1%}")
     if "dpdk" in results and "kernel" in results:
         print(f"DPDK / kernel:  {results['dpdk']['median'] / results['kernel']['median']:.1f}x")
+    for label, r in results.get("latency", {}).items():
+        if isinstance(r, dict):
+            print(f"latency {label:<8} ({r['offered_pps']:>10,.0f} pps): P50 {r['p50_us']:,.0f} us"
+                  f"  P99 {r['p99_us']:,.0f} us  P999 {r['p999_us']:,.0f} us")
     if "memory" in results:
         print(f"RSS growth over {results['memory']['seconds']:.0f} s: "
               f"{results['memory']['growth_kib']} KiB")

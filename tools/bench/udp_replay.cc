@@ -82,11 +82,18 @@ int main(int argc, char** argv) {
   while (sent < max_packets) {
     const double now = Now();
     if (now >= deadline) break;
-    if (pps > 0 && sent >= static_cast<int64_t>((now - start) * static_cast<double>(pps))) {
-      continue;  // paced: spin until the schedule allows the next datagram
-    }
     int batch = static_cast<int>(std::min<int64_t>(kBatch, max_packets - sent));
-    if (pps > 0) batch = 1;
+    if (pps > 0) {
+      // Paced: send what the schedule says is due, in small bursts, and sleep between
+      // them so the sender does not take a whole core from the node it measures.
+      const int64_t due = static_cast<int64_t>((now - start) * static_cast<double>(pps)) - sent;
+      if (due <= 0) {
+        const timespec nap = {0, 20'000};
+        nanosleep(&nap, nullptr);
+        continue;
+      }
+      batch = static_cast<int>(std::min<int64_t>(batch, due));
+    }
     for (int i = 0; i < batch; ++i) {
       const std::string& payload = payloads[next];
       next = (next + 1) % payloads.size();

@@ -1,0 +1,77 @@
+// latency_probe: subscribes to an ingestd for a bounded time and reports how long each
+// record took from the node's receive timestamp (Batch.first_receive_unix_nanos +
+// receive_offset_nanos) to arrival here, as P50/P99/P999 in one JSON line. The node and
+// the probe run on the same machine, so both read the same CLOCK_REALTIME.
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/firehose/v1/ingest.grpc.pb.h"
+
+ABSL_FLAG(std::string, address, "127.0.0.1:50051", "ingestd's gRPC address.");
+ABSL_FLAG(double, seconds, 10, "How long to listen.");
+ABSL_FLAG(double, skip_seconds, 1, "Records arriving in this first part are not counted.");
+
+namespace {
+
+int64_t RealtimeNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+double Percentile(std::vector<int64_t>& values, double p) {
+  if (values.empty()) return 0;
+  const size_t k = std::min(values.size() - 1, static_cast<size_t>(p * values.size()));
+  std::nth_element(values.begin(), values.begin() + static_cast<long>(k), values.end());
+  return static_cast<double>(values[k]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(64 << 20);
+  auto stub = firehose::v1::Ingest::NewStub(grpc::CreateCustomChannel(
+      absl::GetFlag(FLAGS_address), grpc::InsecureChannelCredentials(), arguments));
+  grpc::ClientContext context;
+  const int64_t start = RealtimeNanos();
+  const int64_t skip_until = start + static_cast<int64_t>(absl::GetFlag(FLAGS_skip_seconds) * 1e9);
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(
+                           static_cast<int64_t>(absl::GetFlag(FLAGS_seconds) * 1000)));
+  firehose::v1::SubscribeRequest request;
+  request.set_client_name("latency-probe");
+  auto reader = stub->Subscribe(&context, request);
+  std::vector<int64_t> latencies;
+  latencies.reserve(1 << 24);
+  firehose::v1::SubscribeResponse response;
+  uint64_t gaps = 0;
+  while (reader->Read(&response)) {
+    const int64_t now = RealtimeNanos();
+    if (response.has_notice()) {
+      if (response.notice().has_gap()) gaps += response.notice().gap().records();
+      continue;
+    }
+    if (now < skip_until) continue;
+    const firehose::v1::Batch& batch = response.batch();
+    for (uint64_t offset : batch.statsd().receive_offset_nanos()) {
+      latencies.push_back(now - (batch.first_receive_unix_nanos() + static_cast<int64_t>(offset)));
+    }
+  }
+  reader->Finish();
+  const size_t count = latencies.size();
+  const double p50 = Percentile(latencies, 0.50);
+  const double p99 = Percentile(latencies, 0.99);
+  const double p999 = Percentile(latencies, 0.999);
+  std::printf("{\"records\":%zu,\"missed\":%lu,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f}\n",
+              count, static_cast<unsigned long>(gaps), p50 / 1e3, p99 / 1e3, p999 / 1e3);
+  return count == 0 ? 1 : 0;
+}
