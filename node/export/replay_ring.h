@@ -27,8 +27,9 @@ class SerializedOnce {
  public:
   const std::string& Get(const v1::SubscribeResponse& message) {
     std::call_once(once_, [&] {
-      // The publisher computed the sizes already (ByteSizeLong, for the replay ring's
-      // budget); serialising with them saves walking every column a second time.
+      // If sizes were already computed (ByteSizeLong), serialising with them saves
+      // walking every column a second time; otherwise compute them here, on the
+      // subscriber's stream thread rather than the export thread.
       const int size = message.GetCachedSize();
       if (size <= 0) {
         message.SerializeToString(&bytes_);
@@ -55,7 +56,8 @@ struct PublishedBatch {
   uint32_t records = 0;
   // Records published in this epoch up to and including this batch.
   uint64_t cumulative_records = 0;
-  // Encoded size, what the replay ring's byte budget counts.
+  // Encoded size (exact, or the batch builder's close estimate), what the replay
+  // ring's byte budget counts.
   uint64_t bytes = 0;
 };
 
