@@ -39,7 +39,9 @@ struct Seen {
 // One node: its controld and a follower of its role stream.
 class Node {
  public:
-  Node(const std::string& id, const std::string& dir, const std::string& etcd) : id_(id) {
+  Node(const std::string& id, const std::string& dir, const std::string& etcd,
+       int resign_unhealthy_after_ms = 0)
+      : id_(id) {
     config_ = absl::StrCat(dir, "/", id, ".yaml");
     std::ofstream(config_) << "node_id: " << id << "\n"
                            << "eal:\n  args: [\"--no-huge\", \"--no-pci\"]\n"
@@ -50,7 +52,9 @@ class Node {
     auto process = Subprocess::Start(
         {"controlplane/controld/controld", "--config=" + config_, "--socket=" + socket_,
          "--etcd=" + etcd, "--election=/firehose/pairs/test/leader", "--lease_ttl_ms=2000",
-         "--health_interval_ms=200", "--resign_unhealthy_after_ms=0", "--preflight_root=" + dir});
+         "--health_interval_ms=200",
+         absl::StrCat("--resign_unhealthy_after_ms=", resign_unhealthy_after_ms),
+         "--preflight_root=" + dir});
     EXPECT_TRUE(process.ok()) << process.status();
     process_.emplace(*std::move(process));
     EXPECT_TRUE(process_->WaitForLine("READY", absl::Seconds(20)).ok());
@@ -306,6 +310,32 @@ TEST_F(FailoverTest, DrainedActiveHandsOverAndStaysOutUntilUndone) {
   ASSERT_TRUE(undo.ok());
   EXPECT_EQ(undo->Wait(absl::Seconds(10)).value_or(-1), 0);
   EXPECT_TRUE(active->WaitFor(v1::ROLE_ACTIVE, absl::Seconds(5)).has_value());
+  ExpectOneActivePerEpoch();
+}
+
+}  // namespace
+}  // namespace firehose
+
+namespace firehose {
+namespace {
+
+TEST_F(FailoverTest, UnhealthyActiveResigns) {
+  auto [active, standby] = Settled();
+  ASSERT_NE(active, nullptr);
+  // Replace the pair with nodes that resign after 1 s of bad health. No ingestd runs, so
+  // whichever is elected is down and hands the term over: the role moves, every term
+  // with its own epoch.
+  a_.reset();
+  b_.reset();
+  a_ = std::make_unique<Node>("node-a", dir_, etcd_->target(), 1000);
+  b_ = std::make_unique<Node>("node-b", dir_, etcd_->target(), 1000);
+  auto [first, second] = Settled();
+  ASSERT_NE(first, nullptr);
+  const absl::Time elected = absl::Now();
+  std::optional<Seen> resigned = first->WaitFor(v1::ROLE_STANDBY, absl::Seconds(5));
+  ASSERT_TRUE(resigned.has_value());
+  EXPECT_LT(resigned->at - elected, absl::Seconds(3));
+  EXPECT_TRUE(second->WaitFor(v1::ROLE_ACTIVE, absl::Seconds(5)).has_value());
   ExpectOneActivePerEpoch();
 }
 
