@@ -160,7 +160,7 @@ int Main() {
     const double cpu_start = ThreadCpuSeconds();
     cumulative += per_batch;
     PublishedBatch published;
-    published.bytes = message->ByteSizeLong();
+    published.bytes = bytes;  // ingestd charges the builder's estimate, not ByteSizeLong
     published.message = std::move(message);
     if (shared) published.serialized = std::make_shared<SerializedOnce>();
     published.epoch = 1;
