@@ -1,8 +1,11 @@
 // Wiring and ordered shutdown of one ingest node; see the header.
 #include "node/ingest_node.h"
 
+#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+
+#include <arpa/inet.h>
 
 #include <exception>
 #include <fstream>
@@ -159,7 +162,8 @@ absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
   }
   const batch::BatchLimits limits{config.batch.max_records, config.batch.max_bytes};
   size_t lcore_index = 0;
-  for (const dataplane::PortQueues& port : ports_) {
+  for (size_t port_index = 0; port_index < ports_.size(); ++port_index) {
+    const dataplane::PortQueues& port = ports_[port_index];
     for (uint16_t q = 0; q < port.rx_queues; ++q) {
       Worker worker;
       worker.port_name = port.name;
@@ -178,7 +182,25 @@ absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
                      port.socket_id);
       }
       worker.rx = std::make_unique<dataplane::RxWorker>(port.port_id, q, *routes,
-                                                        worker.batcher.get(), clock_.get());
+                                                        worker.batcher.get(), clock_.get(),
+                                                        port.pools[q]);
+      const std::vector<std::string>& addresses = config.ports[port_index].addresses;
+      if (!addresses.empty()) {
+        if (q >= port.tx_queues) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "ports[", port_index, "].addresses: port ", port.name,
+              " has no TX queue for worker ", q, " to answer ARP/ICMP from (a net_pcap "
+              "device needs a tx_pcap= or tx_iface= argument)"));
+        }
+        net::HostIdentity identity;
+        rte_ether_addr mac;
+        rte_eth_macaddr_get(port.port_id, &mac);
+        std::copy(mac.addr_bytes, mac.addr_bytes + 6, identity.mac.begin());
+        for (const std::string& address : addresses) {
+          inet_pton(AF_INET, address.c_str(), &identity.ipv4[identity.ipv4_count++]);
+        }
+        worker.rx->EnableResponder(identity, q);
+      }
       workers_.push_back(std::move(worker));
     }
   }
@@ -303,23 +325,41 @@ void IngestNode::Stop(absl::Duration drain_timeout) {
 
 IngestNode::~IngestNode() { Stop(absl::ZeroDuration()); }
 
+absl::Status IngestNode::SendGratuitousArp(const std::string& ipv4) {
+  uint32_t address;
+  if (inet_pton(AF_INET, ipv4.c_str(), &address) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("not an IPv4 address: ", ipv4));
+  }
+  int requested = 0;
+  for (Worker& worker : workers_) {
+    if (worker.rx == nullptr) continue;
+    worker.rx->RequestGratuitousArp(address);
+    ++requested;
+  }
+  if (requested == 0) {
+    return absl::FailedPreconditionError("gratuitous ARP needs the DPDK backend");
+  }
+  return absl::OkStatus();
+}
+
 std::string IngestNode::Summary() const {
-  uint64_t rx = 0, delivered = 0, dropped = 0, records = 0, errors = 0;
+  uint64_t rx = 0, delivered = 0, answered = 0, dropped = 0, records = 0, errors = 0;
   for (const Worker& w : workers_) {
     const dataplane::QueueCounters& c = CountersOf(w);
     rx += c.rx_packets.Get();
     delivered += c.delivered.Get();
     for (const auto& d : c.parse_drops) dropped += d.Get();
     for (const auto& d : c.worker_drops) dropped += d.Get();
+    for (const auto& a : c.answered) answered += a.Get();
     for (const auto& decoder : w.decoders) {
       records += decoder->records();
       errors += decoder->total_errors();
     }
   }
   return absl::StrFormat(
-      "packets received %d = delivered %d + dropped %d; records decoded %d, malformed %d; "
-      "published %d records in %d batches",
-      rx, delivered, dropped, records, errors, publisher_->counters().records_published.Get(),
+      "packets received %d = delivered %d + answered %d + dropped %d; records decoded %d, "
+      "malformed %d; published %d records in %d batches",
+      rx, delivered, answered, dropped, records, errors, publisher_->counters().records_published.Get(),
       publisher_->counters().batches_published.Get());
 }
 

@@ -54,6 +54,11 @@ class IngestNode {
   std::string metrics_address() const { return metrics_address_; }
   const exporter::SubscriberHub& hub() const { return *hub_; }
 
+  // Sends one gratuitous ARP for `ipv4` from every DPDK worker's TX queue (announce the
+  // service IP on promotion). Returns once requested; the workers send at their next
+  // poll.
+  absl::Status SendGratuitousArp(const std::string& ipv4);
+
   // A one-line account of what moved, for the log at exit.
   std::string Summary() const;
 

@@ -100,10 +100,11 @@ ingestd_pid=""
 # stopped is exact, so the accounting identity is checked on it.
 summary=$(grep -o 'packets received.*' "$work/ingestd.log" | tail -1)
 echo "== ingestd stopped cleanly: $summary"
-read -r final_received final_delivered final_dropped < <(
-  sed -E 's/packets received ([0-9]+) = delivered ([0-9]+) \+ dropped ([0-9]+).*/\1 \2 \3/' <<<"$summary")
-if [[ -z "$final_received" || "$final_received" != "$((final_delivered + final_dropped))" ]]; then
+read -r final_received final_delivered final_answered final_dropped < <(
+  sed -E 's/packets received ([0-9]+) = delivered ([0-9]+) \+ answered ([0-9]+) \+ dropped ([0-9]+).*/\1 \2 \3 \4/' <<<"$summary")
+if [[ -z "$final_received" ||
+      "$final_received" != "$((final_delivered + final_answered + final_dropped))" ]]; then
   echo "accounting identity broken: $summary" >&2
   exit 1
 fi
-echo "== received = delivered + named drops: $final_received = $final_delivered + $final_dropped"
+echo "== received = delivered + answered + named drops: $final_received = $final_delivered + $final_answered + $final_dropped"

@@ -8,6 +8,8 @@
 // become absl::Status, so nothing escapes to callers.
 #include "node/config/ingest_config.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -67,6 +69,8 @@ constexpr Range kSubscriberQueue{1, 65536};
 constexpr Range kReplayBytes{0, 16ull << 30};
 constexpr Range kHeartbeatMs{100, 60000};
 constexpr Range kKernelWorkers{1, 64};
+// net::kMaxHostAddresses: the responder's fixed table.
+constexpr size_t kMaxPortAddresses = 8;
 constexpr Range kRcvbuf{65536, 1u << 30};
 constexpr Range kRecvBatch{1, 256};
 
@@ -533,7 +537,7 @@ absl::Status Reader::ReadPorts(const YAML::Node& node, IngestConfig* config) con
       return Error(path, "must be a map of fields, got nothing");
     }
     FIREHOSE_RETURN_IF_ERROR(
-        CheckFields(port_node, path, {"device", "rx_queues", "rx_descriptors"}));
+        CheckFields(port_node, path, {"device", "rx_queues", "rx_descriptors", "addresses"}));
     PortConfig port;
     std::optional<YAML::Node> device = Field(port_node, "device");
     if (!device.has_value()) {
@@ -547,6 +551,28 @@ absl::Status Reader::ReadPorts(const YAML::Node& node, IngestConfig* config) con
     if (auto descriptors = Field(port_node, "rx_descriptors")) {
       FIREHOSE_RETURN_IF_ERROR(ReadUnsigned(*descriptors, JoinPath(path, "rx_descriptors"),
                                             kRxDescriptors, &port.rx_descriptors));
+    }
+    if (auto addresses = Field(port_node, "addresses")) {
+      const std::string list_path = JoinPath(path, "addresses");
+      if (!addresses->IsSequence()) {
+        return Error(list_path, absl::StrCat("must be a list of IPv4 addresses, got ",
+                                             KindOf(*addresses)));
+      }
+      size_t i = 0;
+      for (const YAML::Node& element : *addresses) {
+        const std::string element_path = IndexPath(list_path, i++);
+        std::string address;
+        FIREHOSE_RETURN_IF_ERROR(ReadString(element, element_path, &address));
+        in_addr parsed;
+        if (inet_pton(AF_INET, address.c_str(), &parsed) != 1) {
+          return Error(element_path, absl::StrCat("not an IPv4 address: ", Quote(address)));
+        }
+        if (port.addresses.size() == kMaxPortAddresses) {
+          return Error(element_path, absl::StrCat("at most ", kMaxPortAddresses,
+                                                  " addresses per port"));
+        }
+        port.addresses.push_back(address);
+      }
     }
     config->ports.push_back(std::move(port));
   }

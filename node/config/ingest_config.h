@@ -36,6 +36,10 @@ struct PortConfig {
   // YAML `rx_descriptors`: RX ring size of each queue, a power of two in 64..16384.
   // Default 1024.
   uint16_t rx_descriptors = 1024;
+  // YAML `ports[].addresses`: IPv4 addresses this node owns on the port (at most 8).
+  // The worker lcores answer ARP and ICMP echo for them from the port's MAC; empty
+  // (the default) keeps the node silent on the segment, as a standby must be.
+  std::vector<std::string> addresses;
 };
 
 // When a worker closes the batch it is building and hands it to the export side:

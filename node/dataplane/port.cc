@@ -56,6 +56,7 @@ absl::StatusOr<PortQueues> StartPort(const config::PortConfig& port_config, int 
     }
   }
   const uint16_t tx_queues = std::min<uint16_t>(port.rx_queues, info.max_tx_queues);
+  port.tx_queues = tx_queues;
   if (int rc = rte_eth_dev_configure(port.port_id, port.rx_queues, tx_queues, &conf);
       rc != 0) {
     return EthError(port.name, "rte_eth_dev_configure", rc);

@@ -20,6 +20,7 @@ struct PortQueues {
   std::string name;
   int socket_id = 0;
   uint16_t rx_queues = 0;
+  uint16_t tx_queues = 0;           // queue q is worker q's, for ARP/ICMP answers
   std::vector<rte_mempool*> pools;  // one per RX queue
 };
 

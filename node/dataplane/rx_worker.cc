@@ -14,23 +14,14 @@ namespace firehose::dataplane {
 
 RxWorker::RxWorker(uint16_t port_id, uint16_t queue_id,
                    const std::vector<DecoderRoute>& routes, batch::Batcher* batcher,
-                   const TscClock* clock)
-    : port_id_(port_id), queue_id_(queue_id), batcher_(batcher), clock_(clock) {
+                   const TscClock* clock, rte_mempool* pool)
+    : port_id_(port_id), queue_id_(queue_id), batcher_(batcher), clock_(clock), tx_pool_(pool) {
   for (const DecoderRoute& route : routes) {
     if (route_count_ < kMaxDecoderPorts) routes_[route_count_++] = route;
   }
 }
 
-void RxWorker::HandleFrame(const uint8_t* frame, uint32_t length, int64_t now_unix_nanos) {
-  counters_.rx_packets.Increment();
-  counters_.rx_bytes.Add(length);
-  net::UdpDatagram datagram;
-  PacketMeta meta;
-  meta.receive_unix_nanos = now_unix_nanos;
-  if (auto drop = net::ParseUdpFrame(frame, length, &datagram, &meta)) {
-    counters_.parse_drops[static_cast<int>(*drop)].Increment();
-    return;
-  }
+void RxWorker::Dispatch(const net::UdpDatagram& datagram, const PacketMeta& meta) {
   for (int i = 0; i < route_count_; ++i) {
     if (routes_[i].udp_port == meta.destination_port) {
       counters_.delivered.Increment();
@@ -44,14 +35,67 @@ void RxWorker::HandleFrame(const uint8_t* frame, uint32_t length, int64_t now_un
   counters_.worker_drops[static_cast<int>(WorkerDrop::kUnknownPort)].Increment();
 }
 
-void RxWorker::HandleMbuf(rte_mbuf* mbuf, int64_t now_unix_nanos) {
-  if (mbuf->nb_segs != 1) {
-    counters_.rx_packets.Increment();
-    counters_.rx_bytes.Add(mbuf->pkt_len);
-    counters_.worker_drops[static_cast<int>(WorkerDrop::kMultiSegment)].Increment();
+void RxWorker::HandleFrame(const uint8_t* frame, uint32_t length, int64_t now_unix_nanos) {
+  counters_.rx_packets.Increment();
+  counters_.rx_bytes.Add(length);
+  net::UdpDatagram datagram;
+  PacketMeta meta;
+  meta.receive_unix_nanos = now_unix_nanos;
+  if (auto drop = net::ParseUdpFrame(frame, length, &datagram, &meta)) {
+    counters_.parse_drops[static_cast<int>(*drop)].Increment();
     return;
   }
-  HandleFrame(rte_pktmbuf_mtod(mbuf, const uint8_t*), mbuf->data_len, now_unix_nanos);
+  Dispatch(datagram, meta);
+}
+
+bool RxWorker::HandleMbuf(rte_mbuf* mbuf, int64_t now_unix_nanos) {
+  counters_.rx_packets.Increment();
+  counters_.rx_bytes.Add(mbuf->pkt_len);
+  if (mbuf->nb_segs != 1) {
+    counters_.worker_drops[static_cast<int>(WorkerDrop::kMultiSegment)].Increment();
+    return false;
+  }
+  uint8_t* frame = rte_pktmbuf_mtod(mbuf, uint8_t*);
+  const uint32_t length = mbuf->data_len;
+  net::UdpDatagram datagram;
+  PacketMeta meta;
+  meta.receive_unix_nanos = now_unix_nanos;
+  if (auto drop = net::ParseUdpFrame(frame, length, &datagram, &meta)) {
+    // Only what is not UDP can be a question for this host; the UDP path never pays.
+    if (responder_enabled_ &&
+        (*drop == net::ParseDrop::kNotIp || *drop == net::ParseDrop::kNotUdp)) {
+      const net::Reply reply = net::AnswerInPlace(frame, length, identity_);
+      if (reply != net::Reply::kNone) {
+        if (rte_eth_tx_burst(port_id_, tx_queue_, &mbuf, 1) == 1) {
+          counters_.answered[static_cast<int>(reply)].Increment();
+          return true;
+        }
+        counters_.worker_drops[static_cast<int>(WorkerDrop::kReplyTxFull)].Increment();
+        return false;
+      }
+    }
+    counters_.parse_drops[static_cast<int>(*drop)].Increment();
+    return false;
+  }
+  Dispatch(datagram, meta);
+  return false;
+}
+
+void RxWorker::SendGratuitousArp(uint32_t address_be) {
+  if (tx_pool_ == nullptr) return;
+  rte_mbuf* mbuf = rte_pktmbuf_alloc(tx_pool_);
+  if (mbuf == nullptr) return;
+  uint8_t* frame = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(mbuf, net::kGratuitousArpLen));
+  if (frame == nullptr) {
+    rte_pktmbuf_free(mbuf);
+    return;
+  }
+  net::BuildGratuitousArp(frame, identity_.mac, address_be);
+  if (rte_eth_tx_burst(port_id_, tx_queue_, &mbuf, 1) == 1) {
+    counters_.gratuitous_arps_sent.Increment();
+  } else {
+    rte_pktmbuf_free(mbuf);
+  }
 }
 
 double RxWorker::cpu_seconds() const {
@@ -73,6 +117,11 @@ void RxWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed)) {
     const uint16_t received = rte_eth_rx_burst(port_id_, queue_id_, burst, kBurstSize);
     const int64_t now = clock_->NowUnixNanos();
+    // A relaxed load per poll; the request is rare (promotion) and not per packet.
+    if (garp_request_.load(std::memory_order_relaxed) != 0) {
+      const uint64_t request = garp_request_.exchange(0, std::memory_order_acquire);
+      if (request != 0) SendGratuitousArp(static_cast<uint32_t>(request));
+    }
     if (received == 0) {
       counters_.empty_polls.Increment();
       batcher_->FlushIfDue(now);
@@ -80,7 +129,8 @@ void RxWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& stop) {
     }
     for (uint16_t i = 0; i < received; ++i) {
       if (i + 1 < received) rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void*));
-      HandleMbuf(burst[i], now);
+      // An answered frame now belongs to the NIC; rte_pktmbuf_free_bulk skips NULLs.
+      if (HandleMbuf(burst[i], now)) burst[i] = nullptr;
     }
     rte_pktmbuf_free_bulk(burst, received);
     batcher_->FlushIfDue(now);

@@ -21,9 +21,11 @@
 #include "node/common/relaxed_counter.h"
 #include "node/dataplane/tsc_clock.h"
 #include "node/decode/decoder.h"
+#include "node/net/l2_responder.h"
 #include "node/net/udp_parser.h"
 
 struct rte_mbuf;
+struct rte_mempool;
 
 namespace firehose::dataplane {
 
@@ -38,6 +40,7 @@ enum class WorkerDrop : uint8_t {
   kMultiSegment,   // frame spread over chained mbufs (larger than one mbuf)
   kKernelReceiveBuffer,  // kernel backend: dropped by the kernel, socket buffer full
   kTruncatedDatagram,    // kernel backend: datagram larger than the receive buffer
+  kReplyTxFull,          // an ARP/ICMP answer could not be queued on the TX ring
   kCount,
 };
 inline constexpr int kWorkerDropCount = static_cast<int>(WorkerDrop::kCount);
@@ -51,6 +54,8 @@ constexpr std::string_view WorkerDropName(WorkerDrop drop) {
       return "kernel_rcvbuf";
     case WorkerDrop::kTruncatedDatagram:
       return "truncated_datagram";
+    case WorkerDrop::kReplyTxFull:
+      return "reply_tx_full";
     case WorkerDrop::kCount:
       break;
   }
@@ -58,13 +63,16 @@ constexpr std::string_view WorkerDropName(WorkerDrop drop) {
 }
 
 // Written by the worker only; read by metrics. Identity:
-// rx_packets = delivered + sum(parse_drops) + sum(worker_drops).
+// rx_packets = delivered + sum(answered) + sum(parse_drops) + sum(worker_drops).
 struct alignas(64) QueueCounters {
   RelaxedCounter rx_packets;
   RelaxedCounter rx_bytes;
   RelaxedCounter delivered;  // handed to a decoder
   std::array<RelaxedCounter, net::kParseDropCount> parse_drops;
   std::array<RelaxedCounter, kWorkerDropCount> worker_drops;
+  // ARP and ICMP echo requests answered from the lcore, by net::Reply.
+  std::array<RelaxedCounter, net::kReplyKindCount> answered;
+  RelaxedCounter gratuitous_arps_sent;
   RelaxedCounter empty_polls;
 };
 
@@ -77,7 +85,22 @@ class RxWorker {
  public:
   // The worker does not own the decoders, the batcher or the clock; all must outlive it.
   RxWorker(uint16_t port_id, uint16_t queue_id, const std::vector<DecoderRoute>& routes,
-           batch::Batcher* batcher, const TscClock* clock);
+           batch::Batcher* batcher, const TscClock* clock, rte_mempool* pool = nullptr);
+
+  // Answer ARP and ICMP echo for `identity`'s addresses on TX queue `tx_queue` (which
+  // must be this worker's alone). Call before Run(); without it nothing is answered.
+  void EnableResponder(const net::HostIdentity& identity, uint16_t tx_queue) {
+    identity_ = identity;
+    responder_enabled_ = identity.ipv4_count > 0;
+    tx_queue_ = tx_queue;
+  }
+  // Any thread: asks the worker to send one gratuitous ARP for `address_be` (network
+  // order) from its TX queue at its next poll, e.g. for the service IP on promotion.
+  // A single slot: a second request before the first is sent replaces it.
+  void RequestGratuitousArp(uint32_t address_be) {
+    garp_request_.store(static_cast<uint64_t>(address_be) | (1ull << 32),
+                        std::memory_order_release);
+  }
 
   // Waits for `go`, then polls until `stop`; flushes the last batch before returning.
   void Run(const std::atomic<bool>& go, const std::atomic<bool>& stop);
@@ -93,7 +116,10 @@ class RxWorker {
   uint16_t queue_id() const { return queue_id_; }
 
  private:
-  void HandleMbuf(rte_mbuf* mbuf, int64_t now_unix_nanos);
+  // Returns true when the mbuf was handed to the NIC (an answer) and must not be freed.
+  bool HandleMbuf(rte_mbuf* mbuf, int64_t now_unix_nanos);
+  void Dispatch(const net::UdpDatagram& datagram, const PacketMeta& meta);
+  void SendGratuitousArp(uint32_t address_be);
 
   const uint16_t port_id_;
   const uint16_t queue_id_;
@@ -102,6 +128,11 @@ class RxWorker {
   batch::Batcher* const batcher_;
   const TscClock* const clock_;
   QueueCounters counters_;
+  net::HostIdentity identity_;
+  bool responder_enabled_ = false;
+  uint16_t tx_queue_ = 0;
+  rte_mempool* tx_pool_ = nullptr;  // for gratuitous ARPs: the RX queue's pool
+  std::atomic<uint64_t> garp_request_{0};  // bit 32 set: pending; low 32: address
   // pthread_t of the running worker, published once when Run() starts.
   std::atomic<bool> running_{false};
   pthread_t thread_{};

@@ -37,6 +37,10 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
                               "Records per batch when a worker flushed it.");
   auto flush_delay = Histogram("firehose_batch_flush_delay_seconds",
                                "How long a batch's oldest record waited before the flush.");
+  auto answered = Counter("firehose_rx_answered_packets_total",
+                          "ARP and ICMP echo requests answered from the worker lcore, by kind.");
+  auto garps = Counter("firehose_gratuitous_arps_sent_total",
+                       "Gratuitous ARPs sent (service IP announcements).");
   auto worker_cpu = Counter("firehose_worker_cpu_seconds_total",
                             "CPU time used by each worker lcore's thread.");
 
@@ -62,6 +66,13 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
             std::string(dataplane::WorkerDropName(static_cast<dataplane::WorkerDrop>(r)))}},
           c.worker_drops[r].Get());
     }
+    for (int k = 1; k < net::kReplyKindCount; ++k) {
+      answered.Add({{"port", w.port_name},
+                    {"queue", queue},
+                    {"kind", std::string(net::ReplyName(static_cast<net::Reply>(k)))}},
+                   c.answered[k].Get());
+    }
+    garps.Add({{"port", w.port_name}, {"queue", queue}}, c.gratuitous_arps_sent.Get());
     rx_packets.Add({{"port", w.port_name}, {"queue", queue}}, c.rx_packets.Get());
     rx_bytes.Add({{"port", w.port_name}, {"queue", queue}}, c.rx_bytes.Get());
     for (const decode::Decoder* d : w.decoders) {
@@ -93,7 +104,8 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
   }
   for (auto* family : {&rx_packets, &rx_bytes, &delivered, &dropped, &decoder_records,
                        &decoder_errors, &batch_records, &batch_dropped, &handed_off, &flushes,
-                       &occupancy, &worker_cpu, &batch_size, &flush_delay}) {
+                       &occupancy, &worker_cpu, &batch_size, &flush_delay, &answered,
+                       &garps}) {
     out.push_back(family->Build());
   }
 

@@ -158,13 +158,13 @@ class Ingestd:
         self.log_file.close()
         with open(self.log_path) as f:
             summary = [l for l in f if "packets received" in l]
-        m = re.search(r"packets received (\d+) = delivered (\d+) \+ dropped (\d+)",
-                      summary[-1] if summary else "")
+        m = re.search(r"packets received (\d+) = delivered (\d+) \+ answered (\d+) "
+                      r"\+ dropped (\d+)", summary[-1] if summary else "")
         if not m:
             return None
-        received, delivered, dropped = map(int, m.groups())
-        return {"received": received, "delivered": delivered, "dropped": dropped,
-                "identity_holds": received == delivered + dropped}
+        received, delivered, answered, dropped = map(int, m.groups())
+        return {"received": received, "delivered": delivered, "answered": answered,
+                "dropped": dropped, "identity_holds": received == delivered + answered + dropped}
 
 
 def window(node, seconds):
