@@ -8,6 +8,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "node/decode/utf8.h"
+
 namespace firehose::decode {
 namespace {
 
@@ -137,6 +139,7 @@ std::optional<InfluxError> InfluxDecoder::ParseLine(std::string_view line,
                                                     int64_t receive_unix_nanos,
                                                     LinePoint* point) {
   if (line.size() > kInfluxMaxLineLen) return InfluxError::kLineTooLong;
+  if (!IsValidUtf8(line)) return InfluxError::kInvalidUtf8;
   const char* p = line.data();
   const char* const end = p + line.size();
   char* const scratch = scratch_.get();

@@ -22,6 +22,8 @@
 //
 // Errors, one per rejected line (the first rule a line breaks names it):
 //   line_too_long    more than kInfluxMaxLineLen bytes
+//   bad_encoding     not well-formed UTF-8 (batch strings are proto3 strings, and one
+//                    malformed string would make the whole batch unparsable)
 //   empty_measurement   line starts with ',' or ' '
 //   bad_tag          a tag without '=', or with an empty key or value
 //   too_many_tags    more than kMaxLineTags
@@ -65,6 +67,7 @@ enum class InfluxError : uint8_t {
   kBadFieldValue,
   kTooManyFields,
   kBadTimestamp,
+  kInvalidUtf8,
   kCount,
 };
 
@@ -73,7 +76,7 @@ inline constexpr int kInfluxErrorCount = static_cast<int>(InfluxError::kCount);
 inline constexpr std::array<std::string_view, kInfluxErrorCount> kInfluxErrorNames = {
     "line_too_long", "empty_measurement", "bad_tag",         "too_many_tags",
     "missing_fields", "bad_field",        "bad_field_value", "too_many_fields",
-    "bad_timestamp",
+    "bad_timestamp", "bad_encoding",
 };
 
 // Unit of the line's timestamps.

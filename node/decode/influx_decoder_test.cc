@@ -233,6 +233,7 @@ TEST(InfluxDecoderTest, EachErrorReason) {
       {"m v=1 12a", InfluxError::kBadTimestamp},
       {"m v=1 1 2", InfluxError::kBadTimestamp},
       {"m v=1 1.5", InfluxError::kBadTimestamp},
+      {"m s=\"\xed\xa0\x80\"", InfluxError::kInvalidUtf8},
   };
   std::set<InfluxError> covered;
   for (const auto& [line, error] : cases) {

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "node/decode/utf8.h"
+
 namespace firehose::decode {
 namespace {
 
@@ -118,6 +120,7 @@ std::optional<StatsdError> StatsdDecoder::ParseLine(std::string_view line,
                                                     StatsdRecord* record) {
   if (line.empty()) return StatsdError::kEmptyName;  // Decode never passes one
   if (line.size() > kStatsdMaxLineLen) return StatsdError::kLineTooLong;
+  if (!IsValidUtf8(line)) return StatsdError::kInvalidUtf8;
   if (line[0] == '_') {
     if (StartsWith(line, "_e{")) return StatsdError::kEventUnsupported;
     if (StartsWith(line, "_sc|")) return StatsdError::kServiceCheckUnsupported;

@@ -13,6 +13,8 @@
 //
 // Rules, in the order they are checked (the first rule a line breaks names its error):
 //   - A line is at most kStatsdMaxLineLen bytes (without its terminator): line_too_long.
+//   - A line must be well-formed UTF-8 (bad_encoding): batch strings are proto3 strings,
+//     and one malformed string would make the whole batch unparsable for subscribers.
 //   - "_e{" lines are DogStatsD events (event_unsupported), "_sc|" lines service
 //     checks (service_check_unsupported); neither is a metric.
 //   - The name is everything before the first ':', and that ':' must come before the
@@ -74,6 +76,7 @@ enum class StatsdError : uint8_t {
   kBadTag,
   kTooManyTags,
   kBadTimestamp,
+  kInvalidUtf8,
   kCount,
 };
 
@@ -85,7 +88,7 @@ inline constexpr std::array<std::string_view, kStatsdErrorCount> kStatsdErrorNam
     "missing_colon",   "empty_name",        "name_too_long",
     "missing_type",    "unknown_type",      "bad_value",
     "unknown_section", "bad_sample_rate",   "bad_tag",
-    "too_many_tags",   "bad_timestamp",
+    "too_many_tags",   "bad_timestamp",     "bad_encoding",
 };
 
 class StatsdDecoder final : public Decoder {

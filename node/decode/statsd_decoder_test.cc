@@ -366,6 +366,8 @@ TEST(StatsdDecoderTest, MalformedLines) {
       {"foo:1|c|T18446744073709551616", StatsdError::kBadTimestamp},
       {"foo:1|c|T0", StatsdError::kBadTimestamp},
       {"foo:1|c|T5|T6", StatsdError::kBadTimestamp},
+      {"bad\xff:1|c", StatsdError::kInvalidUtf8},
+      {"ok:1|c|#tag:\xc3", StatsdError::kInvalidUtf8},
       {"_e{5,4}:title|text", StatsdError::kEventUnsupported},
       {"_e{5,4}:title|text|#env:prod", StatsdError::kEventUnsupported},
       {"_sc|my.check|0|#env:prod", StatsdError::kServiceCheckUnsupported},
