@@ -53,6 +53,8 @@ class IngestNode {
   std::string grpc_address() const { return grpc_address_; }
   std::string metrics_address() const { return metrics_address_; }
   const exporter::SubscriberHub& hub() const { return *hub_; }
+  // For following controld's role and epoch (Publisher::SetRole is thread-safe).
+  exporter::Publisher& publisher() { return *publisher_; }
 
   // Sends one gratuitous ARP for `ipv4` from every DPDK worker's TX queue (announce the
   // service IP on promotion). Returns once requested; the workers send at their next

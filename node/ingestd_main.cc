@@ -7,10 +7,15 @@
 //
 // Before EAL starts, it runs the control plane's preflight checks for its config
 // (controlplane/preflight: hugepages, NIC driver, vfio/IOMMU, lcores) and refuses to
-// start, exit code 3, when a required one fails, naming the device and the fix. This is
-// the one place the node links control-plane code: a plain library reading sysfs, called
-// once from main(), never from the data path. The checks only cover what the config
-// uses, so virtual devices with --no-huge pass untouched.
+// start, exit code 3, when a required one fails, naming the device and the fix. The
+// checks only cover what the config uses, so virtual devices with --no-huge pass
+// untouched.
+//
+// With --control_socket it follows controld's role and epoch (controlplane/role): it
+// starts standby, publishes only while controld's last ACTIVE assignment is still
+// valid, and on promotion announces --service_ip by gratuitous ARP. Without it the node
+// is active in its own epoch, as a single node needs. main() is the only place the node
+// links control-plane code (both are plain client libraries, never on the data path).
 #include <signal.h>
 
 #include <cstdio>
@@ -23,6 +28,7 @@
 #include "absl/time/time.h"
 #include "controlplane/preflight/preflight.h"
 #include "controlplane/preflight/report.h"
+#include "controlplane/role/role_follower.h"
 #include "node/config/ingest_config.h"
 #include "node/ingest_node.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -40,6 +46,12 @@ ABSL_FLAG(bool, preflight, true,
           "to start when a required check fails (see `ingestctl preflight`).");
 ABSL_FLAG(std::string, preflight_root, "/",
           "Directory that stands for / when preflight reads sysfs and procfs (tests).");
+ABSL_FLAG(std::string, control_socket, "",
+          "controld's unix socket: follow the role and epoch it assigns (standby until "
+          "told otherwise). Empty: no controld, the node is active in its own epoch.");
+ABSL_FLAG(std::string, service_ip, "",
+          "IPv4 to announce by gratuitous ARP from the DPDK ports on every promotion to "
+          "active (only with --control_socket).");
 
 namespace {
 
@@ -109,6 +121,31 @@ int main(int argc, char** argv) {
   spdlog::info("node {} ready: Subscribe on {}, metrics on {}", config->node_id,
                (*node)->grpc_address(), (*node)->metrics_address());
 
+  // Follows controld from before the workers start, so a standby node never publishes.
+  std::unique_ptr<firehose::role::RoleFollower> follower;
+  const std::string control_socket = absl::GetFlag(FLAGS_control_socket);
+  if (!control_socket.empty()) {
+    firehose::IngestNode* raw_node = node->get();
+    const std::string service_ip = absl::GetFlag(FLAGS_service_ip);
+    raw_node->publisher().SetRole(false, 0);
+    follower = std::make_unique<firehose::role::RoleFollower>(
+        control_socket, config->node_id,
+        [raw_node, service_ip](const firehose::role::RoleView& view) {
+          // Called only on a change: active here is a promotion or a new term.
+          raw_node->publisher().SetRole(view.active, view.epoch);
+          spdlog::info("controld: now {} (epoch {})", view.active ? "active" : "standby",
+                       view.epoch);
+          if (view.active && !service_ip.empty()) {
+            absl::Status arp = raw_node->SendGratuitousArp(service_ip);
+            if (!arp.ok()) {
+              spdlog::warn("gratuitous ARP for {}: {}", service_ip, std::string(arp.message()));
+            }
+          }
+        });
+    follower->Start();
+    spdlog::info("following controld on {}; standby until assigned active", control_socket);
+  }
+
   const size_t wanted = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_wait_for_subscribers)));
   bool going = false;
   if (wanted == 0) {
@@ -130,6 +167,8 @@ int main(int argc, char** argv) {
       going = true;
     }
   }
+  // Stops role changes before the node they act on goes away.
+  if (follower != nullptr) follower->Stop();
   (*node)->Stop(absl::Milliseconds(absl::GetFlag(FLAGS_drain_timeout_ms)));
   spdlog::info("{}", (*node)->Summary());
   return 0;

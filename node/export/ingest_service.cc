@@ -32,6 +32,17 @@ grpc::ByteBuffer Serialize(const v1::SubscribeResponse& message) {
   return buffer;
 }
 
+// Only an active node changes epoch (a demoted one keeps its last), so the notice
+// always announces an active term.
+grpc::ByteBuffer EpochChangeNotice(uint64_t previous_epoch, uint64_t epoch) {
+  v1::SubscribeResponse notice;
+  v1::EpochChange* change = notice.mutable_notice()->mutable_epoch_change();
+  change->set_previous_epoch(previous_epoch);
+  change->set_epoch(epoch);
+  change->set_role(v1::EpochChange::ROLE_ACTIVE);
+  return Serialize(notice);
+}
+
 // The shared serialised bytes of an unchanged published batch, without copying them:
 // the slice keeps the batch's serialisation alive until gRPC has sent it.
 grpc::ByteBuffer SharedBytes(const PublishedBatch& batch) {
@@ -96,8 +107,9 @@ absl::StatusOr<std::pair<KindMask, std::string>> IngestService::Authenticate(
 
 absl::StatusOr<std::shared_ptr<Subscription>> IngestService::Join(
     const v1::SubscribeRequest& request, const std::string& name,
-    grpc::ServerWriter<grpc::ByteBuffer>* writer) {
+    grpc::ServerWriter<grpc::ByteBuffer>* writer, uint64_t* epoch_out) {
   const uint64_t epoch = epoch_();
+  *epoch_out = epoch;
   switch (request.start().from()) {
     case v1::StartPosition::FROM_UNSPECIFIED:
     case v1::StartPosition::FROM_LATEST:
@@ -119,12 +131,9 @@ absl::StatusOr<std::shared_ptr<Subscription>> IngestService::Join(
     // The node restarted or was re-elected since: everything of the old epoch that was
     // built reached connected subscribers before it ended (drain), so the subscriber
     // continues with the new epoch from its first batch.
-    v1::SubscribeResponse notice;
-    v1::EpochChange* change = notice.mutable_notice()->mutable_epoch_change();
-    change->set_previous_epoch(after_epoch);
-    change->set_epoch(epoch);
-    change->set_role(v1::EpochChange::ROLE_ACTIVE);
-    if (!writer->Write(Serialize(notice))) return absl::CancelledError("client went away");
+    if (!writer->Write(EpochChangeNotice(after_epoch, epoch))) {
+      return absl::CancelledError("client went away");
+    }
     return hub_->AddFrom(name, epoch, 1);
   }
   return hub_->AddFrom(name, epoch, request.start().seq() + 1);
@@ -153,7 +162,9 @@ grpc::Status IngestService::Subscribe(grpc::ServerContext* context,
   if (name.empty()) name = "anonymous";
   // The token's consumer name is the trustworthy part of the label.
   if (!auth->second.empty()) name = absl::StrCat(auth->second, "/", name);
-  absl::StatusOr<std::shared_ptr<Subscription>> joined = Join(request, name, writer);
+  uint64_t stream_epoch = 0;
+  absl::StatusOr<std::shared_ptr<Subscription>> joined =
+      Join(request, name, writer, &stream_epoch);
   if (!joined.ok()) return ToGrpc(joined.status());
   std::shared_ptr<Subscription> subscription = *std::move(joined);
   spdlog::info("subscriber {} connected from {}", name, context->peer());
@@ -166,6 +177,16 @@ grpc::Status IngestService::Subscribe(grpc::ServerContext* context,
     SubscriptionItem item = subscription->Next(kWaitSlice);
     switch (item.kind) {
       case SubscriptionItem::Kind::kBatch: {
+        // Only forward: a batch of an older epoch still queued behind a notice (it was
+        // published just before the change) is delivered without announcing a step back.
+        if (item.batch.epoch > stream_epoch) {
+          open = writer->Write(EpochChangeNotice(stream_epoch, item.batch.epoch));
+          stream_epoch = item.batch.epoch;
+          if (!open) {
+            subscription->MarkAbandoned();
+            break;
+          }
+        }
         uint32_t records = item.batch.records;
         if (filter->PassesEverything()) {
           open = writer->Write(SharedBytes(item.batch));
@@ -189,7 +210,13 @@ grpc::Status IngestService::Subscribe(grpc::ServerContext* context,
         break;
       }
       case SubscriptionItem::Kind::kIdle:
-        if (absl::Now() - last_write >= options_.heartbeat_interval) {
+        // A promotion is announced at once, not only with the new term's first batch,
+        // which may be long in coming on a quiet node.
+        if (const uint64_t now_epoch = epoch_(); now_epoch > stream_epoch) {
+          open = writer->Write(EpochChangeNotice(stream_epoch, now_epoch));
+          stream_epoch = now_epoch;
+          last_write = absl::Now();
+        } else if (absl::Now() - last_write >= options_.heartbeat_interval) {
           v1::SubscribeResponse notice;
           v1::Heartbeat* heartbeat = notice.mutable_notice()->mutable_heartbeat();
           heartbeat->set_sent_unix_nanos(absl::ToUnixNanos(absl::Now()));

@@ -11,6 +11,10 @@
 // Authorisation: with consumer tokens configured, every call must carry
 // `authorization: Bearer <token>` metadata; tokens are compared in constant time and
 // each limits the record kinds its holder may read.
+//
+// Epoch changes at runtime (the node promoted by controld): each stream remembers the
+// epoch it is in and, when the node's epoch moves past it, writes an EpochChange notice
+// before anything of the new epoch, so connected subscribers learn that seq restarts.
 #ifndef FIREHOSE_NODE_EXPORT_INGEST_SERVICE_H_
 #define FIREHOSE_NODE_EXPORT_INGEST_SERVICE_H_
 
@@ -64,10 +68,12 @@ class IngestService final : public grpc::Service {
   // The caller's allowed kinds and consumer name, or UNAUTHENTICATED.
   absl::StatusOr<std::pair<KindMask, std::string>> Authenticate(
       const grpc::ServerContext& context) const;
-  // Where the stream starts; may write an EpochChange notice first.
+  // Where the stream starts; may write an EpochChange notice first. `*epoch` is set to
+  // the epoch the stream starts in.
   absl::StatusOr<std::shared_ptr<Subscription>> Join(const v1::SubscribeRequest& request,
                                                      const std::string& name,
-                                                     grpc::ServerWriter<grpc::ByteBuffer>* writer);
+                                                     grpc::ServerWriter<grpc::ByteBuffer>* writer,
+                                                     uint64_t* epoch);
 
   SubscriberHub* const hub_;
   const std::function<uint64_t()> last_seq_;

@@ -18,7 +18,13 @@ constexpr std::chrono::microseconds kIdleSleep(50);
 
 Publisher::Publisher(std::string node_id, uint64_t epoch, std::vector<batch::Batcher*> batchers,
                      SubscriberHub* hub)
-    : node_id_(std::move(node_id)), epoch_(epoch), batchers_(std::move(batchers)), hub_(hub) {}
+    : node_id_(std::move(node_id)),
+      epoch_(epoch),
+      batchers_(std::move(batchers)),
+      hub_(hub),
+      standby_records_by_batcher_(std::make_unique<RelaxedCounter[]>(batchers_.size())) {
+  pending_epoch_ = epoch;
+}
 
 void Publisher::PublishOne(batch::Batcher* batcher, batch::BatchBuilder* builder) {
   auto message = std::make_shared<v1::SubscribeResponse>();
@@ -30,9 +36,10 @@ void Publisher::PublishOne(batch::Batcher* batcher, batch::BatchBuilder* builder
   const uint64_t approx_bytes = builder->approx_bytes();
   batcher->Release(builder);  // give the builder back to the worker as soon as possible
 
+  const uint64_t epoch = epoch_.load(std::memory_order_relaxed);
   const uint64_t seq = seq_.load(std::memory_order_relaxed) + 1;
   wire->set_node_id(node_id_);
-  wire->set_epoch(epoch_);
+  wire->set_epoch(epoch);
   wire->set_seq(seq);
   seq_.store(seq, std::memory_order_relaxed);
 
@@ -42,7 +49,7 @@ void Publisher::PublishOne(batch::Batcher* batcher, batch::BatchBuilder* builder
   published.message = std::move(message);
   // Serialised once, lazily, by the first stream that sends it unchanged.
   published.serialized = std::make_shared<SerializedOnce>();
-  published.epoch = epoch_;
+  published.epoch = epoch;
   published.seq = seq;
   published.records = records;
   published.cumulative_records = cumulative_records_;
@@ -51,15 +58,65 @@ void Publisher::PublishOne(batch::Batcher* batcher, batch::BatchBuilder* builder
   counters_.records_published.Add(records);
 }
 
+void Publisher::DropOne(size_t index, batch::BatchBuilder* builder) {
+  const uint32_t records = builder->record_count();
+  batchers_[index]->Release(builder);
+  counters_.standby_dropped_batches.Increment();
+  counters_.standby_dropped_records.Add(records);
+  standby_records_by_batcher_[index].Add(records);
+}
+
+uint64_t Publisher::StandbyDroppedRecords(const batch::Batcher* batcher) const {
+  for (size_t i = 0; i < batchers_.size(); ++i) {
+    if (batchers_[i] == batcher) return standby_records_by_batcher_[i].Get();
+  }
+  return 0;
+}
+
+void Publisher::SetRole(bool active, uint64_t epoch) {
+  absl::MutexLock lock(&pending_mu_);
+  pending_active_ = active;
+  pending_epoch_ = epoch;
+  role_pending_.store(true, std::memory_order_release);
+}
+
+void Publisher::ApplyPendingRole() {
+  bool active;
+  uint64_t epoch;
+  {
+    absl::MutexLock lock(&pending_mu_);
+    active = pending_active_;
+    epoch = pending_epoch_;
+    role_pending_.store(false, std::memory_order_relaxed);
+  }
+  const uint64_t current = epoch_.load(std::memory_order_relaxed);
+  if (active && epoch != 0 && epoch != current) {
+    // A new term: its batches supersede the old epoch's and number from 1 again. The
+    // seq is reset before the epoch is visible so a reader never pairs the new epoch
+    // with the old epoch's last seq (it may briefly pair the old epoch with 0).
+    seq_.store(0, std::memory_order_relaxed);
+    cumulative_records_ = 0;
+    epoch_.store(epoch, std::memory_order_release);
+    counters_.epoch_changes.Increment();
+  }
+  active_.store(active, std::memory_order_release);
+}
+
 int Publisher::PollOnce() {
-  int published = 0;
-  for (batch::Batcher* batcher : batchers_) {
-    while (batch::BatchBuilder* builder = batcher->TakeFull()) {
-      PublishOne(batcher, builder);
-      ++published;
+  if (role_pending_.load(std::memory_order_acquire)) ApplyPendingRole();
+  const bool active = active_.load(std::memory_order_relaxed);
+  int handled = 0;
+  for (size_t i = 0; i < batchers_.size(); ++i) {
+    while (batch::BatchBuilder* builder = batchers_[i]->TakeFull()) {
+      if (active) {
+        PublishOne(batchers_[i], builder);
+      } else {
+        DropOne(i, builder);
+      }
+      ++handled;
     }
   }
-  return published;
+  return handled;
 }
 
 void Publisher::Run(const std::atomic<bool>& stop) {

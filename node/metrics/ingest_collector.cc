@@ -90,6 +90,9 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
                       b.handoff_full_records.Get());
     batch_dropped.Add({{"queue", queue}, {"reason", "record_too_large"}},
                       b.record_too_large.Get());
+    // Released unpublished by a standby node (controld assigned another the active role).
+    batch_dropped.Add({{"queue", queue}, {"reason", "standby"}},
+                      sources_.publisher->StandbyDroppedRecords(w.batcher));
     handed_off.Add({{"queue", queue}}, b.batches_handed_off.Get());
     flushes.Add({{"queue", queue}, {"cause", "records"}}, b.flushes_on_records.Get());
     flushes.Add({{"queue", queue}, {"cause", "bytes"}}, b.flushes_on_bytes.Get());
@@ -142,6 +145,12 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
                     .Build());
   out.push_back(Gauge("firehose_epoch", "The node's current epoch.")
                     .Add({{"node_id", sources_.node_id}}, sources_.publisher->epoch())
+                    .Build());
+  // One series per role, 1 for the current one, so dashboards can sum actives.
+  const bool active = sources_.publisher->active();
+  out.push_back(Gauge("firehose_role", "1 for the role the node acts in (active publishes).")
+                    .Add({{"role", "active"}}, active ? 1 : 0)
+                    .Add({{"role", "standby"}}, active ? 0 : 1)
                     .Build());
   out.push_back(Gauge("firehose_subscribers", "Connected subscribers.")
                     .Add({}, hub.subscribers)

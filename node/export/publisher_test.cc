@@ -1,0 +1,157 @@
+// Tests the publisher's runtime role and epoch: a standby node publishes nothing and
+// counts what it drops, a promotion into a new epoch restarts seq at 1, and connected
+// subscribers hear of the new epoch through an EpochChange notice on their stream.
+#include "node/export/publisher.h"
+
+#include <chrono>
+#include <memory>
+
+#include "gtest/gtest.h"
+#include "grpcpp/grpcpp.h"
+#include "node/export/grpc_server.h"
+#include "node/export/ingest_service.h"
+#include "proto/firehose/v1/ingest.grpc.pb.h"
+
+namespace firehose::exporter {
+namespace {
+
+// Two records per batch, so each AddRecords(2 * n) hands off exactly n batches.
+constexpr batch::BatchLimits kLimits{2, 1 << 16};
+
+// Flushes after every second record, as the worker would on the record limit or the
+// delay, whichever of the two the batcher applies first.
+
+void AddRecords(batch::Batcher& batcher, int count) {
+  decode::StatsdRecord record;
+  record.name = "requests";
+  record.value = 1;
+  PacketMeta meta;
+  meta.source_address_len = 4;
+  for (int i = 0; i < count; ++i) {
+    meta.receive_unix_nanos = i + 1;
+    batcher.AddStatsd(record, meta);
+    if (i % 2 == 1) batcher.FlushNow();
+  }
+}
+
+// Every batch queued for `subscription` (waits briefly for none more).
+std::vector<PublishedBatch> Drain(Subscription& subscription) {
+  std::vector<PublishedBatch> out;
+  while (true) {
+    SubscriptionItem item = subscription.Next(absl::Milliseconds(10));
+    if (item.kind != SubscriptionItem::Kind::kBatch) return out;
+    subscription.MarkDelivered(item.batch.seq, item.batch.records);
+    out.push_back(item.batch);
+  }
+}
+
+TEST(PublisherTest, StandbyDropsAndCountsAndPromotionRestartsSeq) {
+  batch::Batcher batcher(0, kLimits, 8, 1'000'000);
+  SubscriberHub hub(16);
+  Publisher publisher("node-a", 1, {&batcher}, &hub);
+  std::shared_ptr<Subscription> subscription = hub.Add("sub");
+
+  AddRecords(batcher, 4);
+  EXPECT_EQ(publisher.PollOnce(), 2);
+  std::vector<PublishedBatch> got = Drain(*subscription);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].epoch, 1u);
+  EXPECT_EQ(got[1].seq, 2u);
+
+  publisher.SetRole(false, 0);
+  AddRecords(batcher, 6);
+  EXPECT_EQ(publisher.PollOnce(), 3);
+  EXPECT_FALSE(publisher.active());
+  EXPECT_TRUE(Drain(*subscription).empty());
+  EXPECT_EQ(publisher.counters().standby_dropped_batches.Get(), 3u);
+  EXPECT_EQ(publisher.counters().standby_dropped_records.Get(), 6u);
+  EXPECT_EQ(publisher.StandbyDroppedRecords(&batcher), 6u);
+  EXPECT_EQ(publisher.last_seq(), 2u);
+  EXPECT_EQ(publisher.epoch(), 1u);
+
+  publisher.SetRole(true, 7);
+  AddRecords(batcher, 4);
+  EXPECT_EQ(publisher.PollOnce(), 2);
+  EXPECT_TRUE(publisher.active());
+  EXPECT_EQ(publisher.epoch(), 7u);
+  got = Drain(*subscription);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].epoch, 7u);
+  EXPECT_EQ(got[0].seq, 1u);
+  EXPECT_EQ(got[0].message->batch().seq(), 1u);
+  EXPECT_EQ(got[0].message->batch().epoch(), 7u);
+  EXPECT_EQ(got[1].seq, 2u);
+  EXPECT_EQ(got[1].cumulative_records, 4u);
+
+  // Re-asserting the same term (or a standalone controld's epoch 0) keeps counting.
+  publisher.SetRole(true, 7);
+  publisher.SetRole(true, 0);
+  AddRecords(batcher, 2);
+  EXPECT_EQ(publisher.PollOnce(), 1);
+  EXPECT_EQ(publisher.last_seq(), 3u);
+  EXPECT_EQ(publisher.epoch(), 7u);
+
+  // Nothing decoded went unaccounted: received = published + dropped while standby.
+  EXPECT_EQ(batcher.counters().records_added.Get(),
+            publisher.counters().records_published.Get() +
+                publisher.counters().standby_dropped_records.Get());
+}
+
+TEST(PublisherTest, SubscriberReceivesEpochChangeNoticeThenNewEpochFromSeqOne) {
+  batch::Batcher batcher(0, kLimits, 8, 1'000'000);
+  SubscriberHub hub(16);
+  Publisher publisher("node-a", 3, {&batcher}, &hub);
+  IngestServiceOptions options;
+  options.heartbeat_interval = absl::Hours(1);  // no heartbeats between the items
+  IngestService service(
+      &hub, [&] { return publisher.last_seq(); }, [&] { return publisher.epoch(); }, options);
+  absl::StatusOr<StartedServer> server = StartGrpcServer({"127.0.0.1:0"}, &service);
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  auto stub = v1::Ingest::NewStub(
+      grpc::CreateChannel(server->address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1::SubscribeRequest request;
+  request.set_client_name("epoch-test");
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      stub->Subscribe(&context, request);
+  ASSERT_TRUE(hub.WaitForSubscribers(1, absl::Seconds(10)));
+
+  AddRecords(batcher, 2);
+  ASSERT_EQ(publisher.PollOnce(), 1);
+  v1::SubscribeResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  ASSERT_TRUE(response.has_batch());
+  EXPECT_EQ(response.batch().epoch(), 3u);
+  EXPECT_EQ(response.batch().seq(), 1u);
+
+  // Demoted: nothing reaches the stream. Promoted into epoch 4 with no traffic yet:
+  // the notice comes anyway, before the new term's first batch.
+  publisher.SetRole(false, 0);
+  AddRecords(batcher, 2);
+  ASSERT_EQ(publisher.PollOnce(), 1);
+  publisher.SetRole(true, 4);
+  ASSERT_EQ(publisher.PollOnce(), 0);
+  ASSERT_TRUE(reader->Read(&response));
+  ASSERT_TRUE(response.has_notice());
+  ASSERT_TRUE(response.notice().has_epoch_change()) << response.DebugString();
+  EXPECT_EQ(response.notice().epoch_change().previous_epoch(), 3u);
+  EXPECT_EQ(response.notice().epoch_change().epoch(), 4u);
+  EXPECT_EQ(response.notice().epoch_change().role(), v1::EpochChange::ROLE_ACTIVE);
+
+  AddRecords(batcher, 2);
+  ASSERT_EQ(publisher.PollOnce(), 1);
+  ASSERT_TRUE(reader->Read(&response));
+  ASSERT_TRUE(response.has_batch()) << response.DebugString();
+  EXPECT_EQ(response.batch().epoch(), 4u);
+  EXPECT_EQ(response.batch().seq(), 1u);
+
+  context.TryCancel();
+  hub.Close();
+  server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  server->server->Wait();
+}
+
+}  // namespace
+}  // namespace firehose::exporter
