@@ -23,21 +23,9 @@ namespace {
 
 using testing::StatsdKey;
 
-// A UDP port that was free a moment ago (the kernel backend needs a fixed port).
-uint16_t FreeUdpPort() {
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 TEST(KernelBackendTest, LoopbackStatsdReachesSubscriberWithExactAccounting) {
-  const uint16_t port = FreeUdpPort();
+  const uint16_t port = testing::FreeLoopbackPort(SOCK_DGRAM);
   const std::string config = testing::TestTempDir() + "/kernel.yaml";
   std::ofstream(config) << "node_id: kernel-node\n"
                         << "backend: kernel\n"

@@ -28,18 +28,6 @@ namespace {
 constexpr int kRecordsPerRun = 600;
 constexpr int kLinesPerPacket = 6;
 
-uint16_t FreePort(int type) {
-  const int fd = socket(AF_INET, type, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Sends records with values [first, first + count) as statsd counters "drain.v".
 void SendRecords(uint16_t port, int first, int count) {
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -60,8 +48,8 @@ void SendRecords(uint16_t port, int first, int count) {
 }
 
 TEST(RestartDrainTest, ConnectedSubscriberLosesNothingAcrossARestart) {
-  const uint16_t udp_port = FreePort(SOCK_DGRAM);
-  const uint16_t grpc_port = FreePort(SOCK_STREAM);
+  const uint16_t udp_port = testing::FreeLoopbackPort(SOCK_DGRAM);
+  const uint16_t grpc_port = testing::FreeLoopbackPort(SOCK_STREAM);
   const std::string dir = testing::TestTempDir();
   const std::string epoch_file = dir + "/epoch";
   std::remove(epoch_file.c_str());

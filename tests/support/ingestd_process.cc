@@ -1,6 +1,11 @@
 // ingestd as a child process of a test; see the header.
 #include "tests/support/ingestd_process.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <map>
 
@@ -11,6 +16,18 @@ namespace firehose::testing {
 std::string TestTempDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
   return dir != nullptr ? dir : "/tmp";
+}
+
+uint16_t FreeLoopbackPort(int type) {
+  const int fd = socket(AF_INET, type, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
 }
 
 absl::StatusOr<IngestdProcess> StartIngestd(const std::string& binary,

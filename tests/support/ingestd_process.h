@@ -2,6 +2,7 @@
 #ifndef FIREHOSE_TESTS_SUPPORT_INGESTD_PROCESS_H_
 #define FIREHOSE_TESTS_SUPPORT_INGESTD_PROCESS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ absl::StatusOr<IngestdProcess> StartIngestd(const std::string& binary,
 
 // $TEST_TMPDIR, or /tmp outside Bazel.
 std::string TestTempDir();
+
+// A 127.0.0.1 port of `type` (SOCK_DGRAM, SOCK_STREAM) that was free a moment ago, for
+// configs that need a fixed port (the kernel backend's UDP ports).
+uint16_t FreeLoopbackPort(int type);
 
 }  // namespace firehose::testing
 
