@@ -29,6 +29,7 @@
 #include "controlplane/preflight/preflight.h"
 #include "controlplane/preflight/report.h"
 #include "controlplane/role/role_follower.h"
+#include "controlplane/systemd/sd_notify.h"
 #include "node/config/ingest_config.h"
 #include "node/ingest_node.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
   std::printf("READY grpc=%s metrics=%s\n", (*node)->grpc_address().c_str(),
               (*node)->metrics_address().empty() ? "off" : (*node)->metrics_address().c_str());
   std::fflush(stdout);
+  firehose::systemd::NotifyReady("receiving: Subscribe on " + (*node)->grpc_address());
   spdlog::info("node {} ready: Subscribe on {}, metrics on {}", config->node_id,
                (*node)->grpc_address(), (*node)->metrics_address());
 
@@ -148,6 +150,8 @@ int main(int argc, char** argv) {
 
   const size_t wanted = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_wait_for_subscribers)));
   bool going = false;
+  // Pets systemd's watchdog while this loop keeps turning (no-op without WatchdogSec).
+  firehose::systemd::Watchdog watchdog;
   if (wanted == 0) {
     (*node)->Go();
     going = true;
@@ -159,8 +163,10 @@ int main(int argc, char** argv) {
     const int signal = sigtimedwait(&stop_signals, nullptr, &slice);
     if (signal == SIGINT || signal == SIGTERM) {
       spdlog::info("received {}, draining", signal == SIGINT ? "SIGINT" : "SIGTERM");
+      firehose::systemd::NotifyStopping();
       break;
     }
+    watchdog.Alive();
     if (!going && (*node)->hub().stats().subscribers >= wanted) {
       spdlog::info("{} subscriber(s) connected; receiving", wanted);
       (*node)->Go();

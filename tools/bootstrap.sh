@@ -20,6 +20,8 @@ PACKAGES=(
   etcd-server golang-etcd-server-dev
   # Subscription security tests make throwaway CAs and certificates at test time
   openssl
+  # Packaging (make deb) and the systemd units: sd_notify, dpkg-deb/dpkg-shlibdeps, systemd-analyze
+  libsystemd-dev dpkg-dev systemd
 )
 
 missing=()

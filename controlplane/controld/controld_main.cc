@@ -29,6 +29,7 @@
 #include "controlplane/controld/health_monitor.h"
 #include "controlplane/etcd/elector.h"
 #include "controlplane/preflight/preflight.h"
+#include "controlplane/systemd/sd_notify.h"
 #include "grpcpp/grpcpp.h"
 #include "node/config/ingest_config.h"
 #include "prometheus/exposer.h"
@@ -241,6 +242,7 @@ int main(int argc, char** argv) {
   update_metrics();
   std::printf("READY control=unix:%s metrics=%s\n", socket_path.c_str(), metrics_address.c_str());
   std::fflush(stdout);
+  firehose::systemd::NotifyReady("control API on unix:" + socket_path);
   spdlog::info("node {}: control API on unix:{}, election {}, lease TTL {} ms", config->node_id,
                socket_path, etcd_target.empty() ? "standalone (active)" : etcd_target, ttl_ms);
 
@@ -248,11 +250,14 @@ int main(int argc, char** argv) {
   const absl::Duration resign_after = absl::Milliseconds(absl::GetFlag(FLAGS_resign_unhealthy_after_ms));
   absl::Time healthy_at = absl::Now();
   int signal = 0;
+  // Pets systemd's watchdog while this loop keeps turning (no-op without WatchdogSec).
+  firehose::systemd::Watchdog watchdog;
   while (true) {
     const timespec slice = {0, 100'000'000};
     signal = sigtimedwait(&stop, nullptr, &slice);
     if (signal == SIGINT || signal == SIGTERM) break;
     update_metrics();
+    watchdog.Alive();
     if (!elector || resign_after == absl::ZeroDuration()) continue;
     const firehose::v1::Health now = health.Latest();
     const bool active = elector->state().active;
@@ -266,6 +271,7 @@ int main(int argc, char** argv) {
     }
   }
   spdlog::info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  firehose::systemd::NotifyStopping();
   // Step down first, so the other node can take over while this one winds down.
   if (elector) elector->Stop();
   service.Shutdown();
