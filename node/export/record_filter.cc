@@ -8,8 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/reflection.h"
+#include "google/protobuf/repeated_field.h"
 
 namespace firehose::exporter {
 namespace {
@@ -22,27 +21,53 @@ constexpr int kMaxPrefixes = 64;
 constexpr int kMaxCidrs = 64;
 constexpr size_t kMaxPrefixLength = 256;
 
-// Batch fields that are record sections, and their kinds. Looked up by name through
-// reflection so that sections added to the proto later are carried whole (kind filter
-// only) without this file changing in step.
-struct Section {
-  const char* field;
-  v1::RecordKind kind;
-};
-constexpr Section kSections[] = {
-    {"statsd", v1::RECORD_KIND_STATSD},
-    {"flows", v1::RECORD_KIND_FLOW},
-    {"line_protocol", v1::RECORD_KIND_LINE_PROTOCOL},
-};
+using google::protobuf::RepeatedField;
 
-// Records in a section that is not statsd: the size of its first field, which is a
-// dense column by the convention of ingest.proto (one element per record).
-uint32_t SectionRecords(const google::protobuf::Message& section) {
-  const google::protobuf::Descriptor* d = section.GetDescriptor();
-  if (d->field_count() == 0) return 0;
-  const google::protobuf::FieldDescriptor* first = d->field(0);
-  if (!first->is_repeated()) return 0;
-  return static_cast<uint32_t>(section.GetReflection()->FieldSize(section, first));
+// Column helpers. `keep` lists the kept records in increasing order. Columns shorter than
+// the section (a malformed batch) yield what they have; nothing reads out of bounds.
+
+// Dense column: one element per record.
+template <typename T>
+void Gather(const RepeatedField<T>& in, const std::vector<int>& keep, RepeatedField<T>* out) {
+  if (in.empty()) return;
+  out->Reserve(static_cast<int>(keep.size()));
+  for (int i : keep) {
+    if (i < in.size()) out->AddAlreadyReserved(in.Get(i));
+  }
+}
+
+// Fixed-width bytes column (flow addresses): `width` bytes per record.
+void GatherFixed(const std::string& in, size_t width, const std::vector<int>& keep,
+                 std::string* out) {
+  if (in.empty()) return;
+  out->reserve(keep.size() * width);
+  for (int i : keep) {
+    const size_t at = static_cast<size_t>(i) * width;
+    if (at + width <= in.size()) out->append(in, at, width);
+  }
+}
+
+// Where each record's entries start in a concatenated column whose per-record counts
+// are `counts` (tags, fields, enterprise fields): starts[i] = counts[0] + ... +
+// counts[i-1], with one extra element for the end. Saturates instead of overflowing on
+// hostile counts.
+std::vector<int64_t> Starts(const RepeatedField<uint32_t>& counts) {
+  std::vector<int64_t> starts(counts.size() + 1, 0);
+  for (int i = 0; i < counts.size(); ++i) {
+    starts[i + 1] = std::min<int64_t>(starts[i] + counts.Get(i), int64_t{1} << 40);
+  }
+  return starts;
+}
+
+// Concatenated column: record i owns entries [starts[i], starts[i+1]).
+template <typename T>
+void GatherRuns(const RepeatedField<T>& in, const std::vector<int64_t>& starts,
+                const std::vector<int>& keep, RepeatedField<T>* out) {
+  for (int i : keep) {
+    if (i + 1 >= static_cast<int>(starts.size())) continue;
+    const int64_t end = std::min<int64_t>(starts[i + 1], in.size());
+    for (int64_t e = starts[i]; e < end; ++e) out->Add(in.Get(static_cast<int>(e)));
+  }
 }
 
 }  // namespace
@@ -164,42 +189,152 @@ bool RecordFilter::NameMatches(std::string_view name) const {
                      [&](const std::string& p) { return name.substr(0, p.size()) == p; });
 }
 
-void RecordFilter::ApplyStatsd(const v1::Batch& in, v1::Batch* out) const {
-  const v1::StatsdColumns& s = in.statsd();
-  const int n = s.name_size();
+std::vector<int> RecordFilter::Select(const v1::Batch& in, int n, const Column& senders,
+                                      const Column* names) const {
+  std::vector<int> keep;
+  if (names == nullptr && !name_prefixes_.empty()) return keep;  // nameless kind
+  keep.reserve(n);
+  const bool by_source = !cidrs_.empty() || shard_count_ != 0;
   // Decide once per sender and per dictionary entry rather than once per record.
-  std::vector<int8_t> source_ok(in.sources_size(), -1);
+  std::vector<int8_t> source_ok(by_source ? in.sources_size() : 0, -1);
   std::vector<int8_t> name_ok(name_prefixes_.empty() ? 0 : in.strings_size(), -1);
-  v1::StatsdColumns* o = out->mutable_statsd();
-  int tag_offset = 0;
   for (int i = 0; i < n; ++i) {
-    const uint32_t tags = i < s.tag_count_size() ? s.tag_count(i) : 0;
-    const int first_tag = tag_offset;
-    tag_offset += static_cast<int>(tags);
-    if (!cidrs_.empty() || shard_count_ != 0) {
-      const uint32_t src = i < s.source_size() ? s.source(i) : 0;
-      if (src >= source_ok.size()) continue;  // malformed index: never let it through
-      if (source_ok[src] < 0) source_ok[src] = SourceMatches(in.sources(src)) ? 1 : 0;
-      if (source_ok[src] == 0) continue;
+    if (by_source) {
+      // A missing or out-of-range index is malformed: never let it through.
+      if (i >= senders.size() || senders.Get(i) >= source_ok.size()) continue;
+      int8_t& ok = source_ok[senders.Get(i)];
+      if (ok < 0) ok = SourceMatches(in.sources(static_cast<int>(senders.Get(i)))) ? 1 : 0;
+      if (ok == 0) continue;
     }
     if (!name_prefixes_.empty()) {
-      const uint32_t name = s.name(i);
-      if (name >= name_ok.size()) continue;
-      if (name_ok[name] < 0) name_ok[name] = NameMatches(in.strings(name)) ? 1 : 0;
-      if (name_ok[name] == 0) continue;
+      if (i >= names->size() || names->Get(i) >= name_ok.size()) continue;
+      int8_t& ok = name_ok[names->Get(i)];
+      if (ok < 0) ok = NameMatches(in.strings(static_cast<int>(names->Get(i)))) ? 1 : 0;
+      if (ok == 0) continue;
     }
-    o->add_name(s.name(i));
-    if (i < s.value_size()) o->add_value(s.value(i));
-    if (i < s.type_size()) o->add_type(s.type(i));
-    if (i < s.sample_rate_size()) o->add_sample_rate(s.sample_rate(i));
-    o->add_tag_count(tags);
-    for (int t = first_tag; t < first_tag + static_cast<int>(tags) && t < s.tags_size(); ++t) {
-      o->add_tags(s.tags(t));
+    keep.push_back(i);
+  }
+  return keep;
+}
+
+void RecordFilter::ApplyStatsd(const v1::Batch& in, v1::Batch* out) const {
+  const v1::StatsdColumns& s = in.statsd();
+  const std::vector<int> keep = Select(in, s.name_size(), s.source(), &s.name());
+  if (keep.empty()) return;
+  v1::StatsdColumns* o = out->mutable_statsd();
+  Gather(s.name(), keep, o->mutable_name());
+  Gather(s.value(), keep, o->mutable_value());
+  Gather(s.type(), keep, o->mutable_type());
+  Gather(s.sample_rate(), keep, o->mutable_sample_rate());
+  Gather(s.tag_count(), keep, o->mutable_tag_count());
+  GatherRuns(s.tags(), Starts(s.tag_count()), keep, o->mutable_tags());
+  Gather(s.source(), keep, o->mutable_source());
+  Gather(s.receive_offset_nanos(), keep, o->mutable_receive_offset_nanos());
+  Gather(s.flags(), keep, o->mutable_flags());
+  Gather(s.text(), keep, o->mutable_text());
+  Gather(s.timestamp_unix_seconds(), keep, o->mutable_timestamp_unix_seconds());
+  Gather(s.container_id(), keep, o->mutable_container_id());
+}
+
+void RecordFilter::ApplyFlows(const v1::Batch& in, v1::Batch* out) const {
+  const v1::FlowColumns& f = in.flows();
+  const std::vector<int> keep = Select(in, f.version_size(), f.exporter(), nullptr);
+  if (keep.empty()) return;
+  constexpr size_t kAddressBytes = 16;
+  v1::FlowColumns* o = out->mutable_flows();
+  Gather(f.version(), keep, o->mutable_version());
+  Gather(f.exporter(), keep, o->mutable_exporter());
+  Gather(f.observation_domain(), keep, o->mutable_observation_domain());
+  Gather(f.ip_version(), keep, o->mutable_ip_version());
+  GatherFixed(f.src_address(), kAddressBytes, keep, o->mutable_src_address());
+  GatherFixed(f.dst_address(), kAddressBytes, keep, o->mutable_dst_address());
+  GatherFixed(f.next_hop(), kAddressBytes, keep, o->mutable_next_hop());
+  Gather(f.src_port(), keep, o->mutable_src_port());
+  Gather(f.dst_port(), keep, o->mutable_dst_port());
+  Gather(f.protocol(), keep, o->mutable_protocol());
+  Gather(f.tcp_flags(), keep, o->mutable_tcp_flags());
+  Gather(f.tos(), keep, o->mutable_tos());
+  Gather(f.bytes(), keep, o->mutable_bytes());
+  Gather(f.packets(), keep, o->mutable_packets());
+  Gather(f.start_unix_millis(), keep, o->mutable_start_unix_millis());
+  Gather(f.end_unix_millis(), keep, o->mutable_end_unix_millis());
+  Gather(f.input_interface(), keep, o->mutable_input_interface());
+  Gather(f.output_interface(), keep, o->mutable_output_interface());
+  Gather(f.src_as(), keep, o->mutable_src_as());
+  Gather(f.dst_as(), keep, o->mutable_dst_as());
+  Gather(f.sampling_interval(), keep, o->mutable_sampling_interval());
+  Gather(f.flags(), keep, o->mutable_flags());
+  Gather(f.receive_offset_nanos(), keep, o->mutable_receive_offset_nanos());
+  Gather(f.enterprise_count(), keep, o->mutable_enterprise_count());
+  const std::vector<int64_t> entries = Starts(f.enterprise_count());
+  GatherRuns(f.enterprise_number(), entries, keep, o->mutable_enterprise_number());
+  GatherRuns(f.enterprise_element(), entries, keep, o->mutable_enterprise_element());
+  GatherRuns(f.enterprise_length(), entries, keep, o->mutable_enterprise_length());
+  // The values are back to back, enterprise_length[j] bytes for entry j.
+  const std::vector<int64_t> bytes = Starts(f.enterprise_length());
+  const std::string& data = f.enterprise_data();
+  for (int i : keep) {
+    if (i + 1 >= static_cast<int>(entries.size())) continue;
+    const int64_t last = static_cast<int64_t>(bytes.size()) - 1;
+    const int64_t from = bytes[std::min(entries[i], last)];
+    const int64_t to = std::min<int64_t>(bytes[std::min(entries[i + 1], last)], data.size());
+    if (from < to) o->mutable_enterprise_data()->append(data, from, to - from);
+  }
+}
+
+void RecordFilter::ApplyLineProtocol(const v1::Batch& in, v1::Batch* out) const {
+  const v1::LineProtocolColumns& l = in.line_protocol();
+  const std::vector<int> keep =
+      Select(in, l.measurement_size(), l.source(), &l.measurement());
+  if (keep.empty()) return;
+  v1::LineProtocolColumns* o = out->mutable_line_protocol();
+  Gather(l.measurement(), keep, o->mutable_measurement());
+  Gather(l.timestamp_unix_nanos(), keep, o->mutable_timestamp_unix_nanos());
+  Gather(l.flags(), keep, o->mutable_flags());
+  Gather(l.source(), keep, o->mutable_source());
+  Gather(l.receive_offset_nanos(), keep, o->mutable_receive_offset_nanos());
+  Gather(l.tag_count(), keep, o->mutable_tag_count());
+  const std::vector<int64_t> tags = Starts(l.tag_count());
+  GatherRuns(l.tag_key(), tags, keep, o->mutable_tag_key());
+  GatherRuns(l.tag_value(), tags, keep, o->mutable_tag_value());
+  Gather(l.field_count(), keep, o->mutable_field_count());
+  const std::vector<int64_t> fields = Starts(l.field_count());
+  GatherRuns(l.field_key(), fields, keep, o->mutable_field_key());
+  GatherRuns(l.field_type(), fields, keep, o->mutable_field_type());
+  // A field's value is element k of its type's column, k counting the fields of that
+  // type over the whole batch: walk every field, copy the kept points' values.
+  int64_t next_of_type[6] = {};  // indexed by FieldType
+  size_t k = 0;                  // position in `keep`
+  const int64_t total_fields = std::min<int64_t>(fields.back(), l.field_type_size());
+  for (int point = 0; point < l.field_count_size() && fields[point] < total_fields; ++point) {
+    const bool kept = k < keep.size() && keep[k] == point;
+    if (kept) ++k;
+    const int64_t end = std::min(fields[point + 1], total_fields);
+    for (int64_t field = fields[point]; field < end; ++field) {
+      const int type = l.field_type(static_cast<int>(field));
+      if (type <= v1::FIELD_TYPE_UNSPECIFIED || type > v1::FIELD_TYPE_BOOLEAN) continue;
+      const int64_t at = next_of_type[type]++;
+      if (!kept) continue;
+      switch (type) {
+        case v1::FIELD_TYPE_FLOAT:
+          if (at < l.float_value_size()) o->add_float_value(l.float_value(static_cast<int>(at)));
+          break;
+        case v1::FIELD_TYPE_INTEGER:
+          if (at < l.int_value_size()) o->add_int_value(l.int_value(static_cast<int>(at)));
+          break;
+        case v1::FIELD_TYPE_UNSIGNED:
+          if (at < l.uint_value_size()) o->add_uint_value(l.uint_value(static_cast<int>(at)));
+          break;
+        case v1::FIELD_TYPE_STRING:
+          if (at < l.string_value_size()) o->add_string_value(l.string_value(static_cast<int>(at)));
+          break;
+        case v1::FIELD_TYPE_BOOLEAN:
+          if (at < l.bool_value_size()) o->add_bool_value(l.bool_value(static_cast<int>(at)));
+          break;
+        default:
+          break;
+      }
     }
-    if (i < s.source_size()) o->add_source(s.source(i));
-    if (i < s.receive_offset_nanos_size()) o->add_receive_offset_nanos(s.receive_offset_nanos(i));
-    if (i < s.flags_size()) o->add_flags(s.flags(i));
-    if (i < s.text_size()) o->add_text(s.text(i));
   }
 }
 
@@ -211,26 +346,31 @@ uint32_t RecordFilter::Apply(const v1::Batch& in, v1::Batch* out) const {
   out->set_first_receive_unix_nanos(in.first_receive_unix_nanos());
   out->set_last_receive_unix_nanos(in.last_receive_unix_nanos());
   out->set_queue_id(in.queue_id());
-  uint32_t records = 0;
+  const bool whole = !HasRecordFilters();  // kind filter only: sections go as they are
   if (WantsKind(v1::RECORD_KIND_STATSD) && in.has_statsd()) {
-    ApplyStatsd(in, out);
-    records += static_cast<uint32_t>(out->statsd().name_size());
+    if (whole) {
+      *out->mutable_statsd() = in.statsd();
+    } else {
+      ApplyStatsd(in, out);
+    }
   }
-  // Other sections: carried whole when their kind is wanted and no record-level filter
-  // is set. Record-level filters (names, networks, shards) are implemented for statsd
-  // only so far; rather than let such a subscriber see records it excluded (or two
-  // shards see the same flow), those sections are left out until their filters exist.
-  const google::protobuf::Reflection* reflection = in.GetReflection();
-  for (const Section& section : kSections) {
-    if (section.kind == v1::RECORD_KIND_STATSD) continue;
-    const google::protobuf::FieldDescriptor* field =
-        in.GetDescriptor()->FindFieldByName(section.field);
-    if (field == nullptr || !reflection->HasField(in, field)) continue;
-    if (!WantsKind(section.kind) || HasRecordFilters()) continue;
-    const google::protobuf::Message& from = reflection->GetMessage(in, field);
-    reflection->MutableMessage(out, field)->CopyFrom(from);
-    records += SectionRecords(from);
+  if (WantsKind(v1::RECORD_KIND_FLOW) && in.has_flows()) {
+    if (whole) {
+      *out->mutable_flows() = in.flows();
+    } else {
+      ApplyFlows(in, out);
+    }
   }
+  if (WantsKind(v1::RECORD_KIND_LINE_PROTOCOL) && in.has_line_protocol()) {
+    if (whole) {
+      *out->mutable_line_protocol() = in.line_protocol();
+    } else {
+      ApplyLineProtocol(in, out);
+    }
+  }
+  const uint32_t records = static_cast<uint32_t>(out->statsd().name_size() +
+                                                 out->flows().version_size() +
+                                                 out->line_protocol().measurement_size());
   if (records > 0) {
     *out->mutable_strings() = in.strings();
     *out->mutable_sources() = in.sources();

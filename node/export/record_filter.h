@@ -2,6 +2,17 @@
 // lets through of a published batch — record kinds, metric-name prefixes, sender
 // networks (CIDR, IPv4 and IPv6) and consumer-group shards.
 //
+// Every record-level filter applies to every section (statsd, flows, line protocol):
+//   - "sender" is the UDP sender of the record's packet: the statsd/line-protocol
+//     `source` column and the flow's `exporter` column. Source networks and the
+//     consumer-group hash look at that address. A flow's own src/dst addresses are
+//     content, not the sender, and are not filtered on (no request field asks for it).
+//   - "name" is the statsd metric name and the line-protocol measurement. Flows have no
+//     name, so a name-prefix filter (AND with the others) leaves every flow out.
+// Kept records keep all their columns, concatenated ones (tags, fields, enterprise
+// fields) included; the dictionary and sender list are copied whole so indexes stay
+// valid.
+//
 // Filters run on the subscriber's own stream thread, never on the export thread or a
 // worker, so any number of filtered subscribers costs the data path nothing. A
 // subscriber without filters gets the published message itself (shared, serialised
@@ -16,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/repeated_field.h"
 #include "proto/firehose/v1/ingest.pb.h"
 
 namespace firehose::exporter {
@@ -69,7 +81,14 @@ class RecordFilter {
   }
   bool SourceMatches(const v1::Endpoint& source) const;
   bool NameMatches(std::string_view name) const;
+  // Indexes of the `n` records of a section that pass the sender and name filters.
+  // `names` is null for a section without names (flows).
+  using Column = google::protobuf::RepeatedField<uint32_t>;
+  std::vector<int> Select(const v1::Batch& in, int n, const Column& senders,
+                          const Column* names) const;
   void ApplyStatsd(const v1::Batch& in, v1::Batch* out) const;
+  void ApplyFlows(const v1::Batch& in, v1::Batch* out) const;
+  void ApplyLineProtocol(const v1::Batch& in, v1::Batch* out) const;
 
   bool passes_everything_ = true;
   KindMask kinds_ = kAllKinds;

@@ -1,10 +1,15 @@
 // Tests record selection: kinds vs token, name prefixes, IPv4/IPv6 networks, and that
-// consumer-group shards split a batch with no overlap and nothing left out.
+// consumer-group shards split a batch with no overlap and nothing left out — for statsd,
+// flow and line-protocol sections, with every column of the kept records intact.
 #include "node/export/record_filter.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
 #include "gtest/gtest.h"
 
 namespace firehose::exporter {
@@ -186,15 +191,310 @@ TEST(RecordFilterTest, OtherSectionsFollowTheKindFilterWhole) {
   EXPECT_EQ(out.flows().version_size(), 5);
   EXPECT_EQ(out.statsd().name_size(), 0);
   EXPECT_EQ(out.sources_size(), batch.sources_size());  // indexes stay valid
-  // Record-level filters exist for statsd only so far: flows are left out rather than
-  // sent to a subscriber (or a shard) that excluded them.
-  v1::SubscribeRequest sharded;
-  sharded.mutable_group()->set_shard_index(0);
-  sharded.mutable_group()->set_shard_count(2);
-  auto shard = RecordFilter::Create(sharded);
-  ASSERT_TRUE(shard.ok());
-  shard->Apply(batch, &out);
+}
+
+// Flows from the senders of MakeBatch: flow i is exported by sender 5*i (i < 8, so
+// senders 0, 5, ..., 35, all IPv4) or an IPv6 sender (i = 8, 9: senders 40, 41).
+// Flow i has i % 3 enterprise fields of i + 1 bytes each, its own src address and ports.
+v1::Batch AddFlows(v1::Batch batch) {
+  v1::FlowColumns* f = batch.mutable_flows();
+  for (int i = 0; i < 10; ++i) {
+    f->add_version(i % 2 == 0 ? 10 : 9);
+    f->add_exporter(i < 8 ? 5 * i : 32 + i);
+    f->add_observation_domain(100 + i);
+    f->add_ip_version(4);
+    std::string address(16, '\0');
+    address[10] = address[11] = static_cast<char>(0xff);
+    address[12] = static_cast<char>(192);
+    address[15] = static_cast<char>(i);
+    f->mutable_src_address()->append(address);
+    address[15] = static_cast<char>(200 + i);
+    f->mutable_dst_address()->append(address);
+    f->mutable_next_hop()->append(16, static_cast<char>(i));
+    f->add_src_port(1000 + i);
+    f->add_dst_port(2000 + i);
+    f->add_protocol(6);
+    f->add_tcp_flags(i);
+    f->add_tos(i);
+    f->add_bytes(10000 + i);
+    f->add_packets(10 + i);
+    f->add_start_unix_millis(5000 + i);
+    f->add_end_unix_millis(6000 + i);
+    f->add_input_interface(i);
+    f->add_output_interface(i + 1);
+    f->add_src_as(64500 + i);
+    f->add_dst_as(64600 + i);
+    f->add_sampling_interval(i);
+    f->add_flags(i % 2);
+    f->add_receive_offset_nanos(i * 7);
+    f->add_enterprise_count(i % 3);
+    for (int e = 0; e < i % 3; ++e) {
+      f->add_enterprise_number(9000 + i);
+      f->add_enterprise_element(e);
+      f->add_enterprise_length(i + 1);
+      f->mutable_enterprise_data()->append(i + 1, static_cast<char>('a' + i));
+    }
+  }
+  batch.set_record_count(batch.record_count() + 10);
+  return batch;
+}
+
+// Checks that out's flow j is input flow `i` in every column.
+void ExpectFlow(const v1::FlowColumns& o, int j, int i, int* enterprise_at, size_t* data_at) {
+  SCOPED_TRACE(testing::Message() << "output flow " << j << " = input flow " << i);
+  EXPECT_EQ(o.version(j), i % 2 == 0 ? 10u : 9u);
+  EXPECT_EQ(o.exporter(j), static_cast<uint32_t>(i < 8 ? 5 * i : 32 + i));
+  EXPECT_EQ(o.observation_domain(j), 100u + i);
+  EXPECT_EQ(static_cast<uint8_t>(o.src_address()[16 * j + 15]), i);
+  EXPECT_EQ(static_cast<uint8_t>(o.dst_address()[16 * j + 15]), 200 + i);
+  EXPECT_EQ(o.next_hop().substr(16 * j, 16), std::string(16, static_cast<char>(i)));
+  EXPECT_EQ(o.src_port(j), 1000u + i);
+  EXPECT_EQ(o.dst_port(j), 2000u + i);
+  EXPECT_EQ(o.bytes(j), 10000u + i);
+  EXPECT_EQ(o.packets(j), 10u + i);
+  EXPECT_EQ(o.end_unix_millis(j), 6000u + i);
+  EXPECT_EQ(o.dst_as(j), 64600u + i);
+  EXPECT_EQ(o.receive_offset_nanos(j), 7u * i);
+  ASSERT_EQ(o.enterprise_count(j), static_cast<uint32_t>(i % 3));
+  for (int e = 0; e < i % 3; ++e, ++*enterprise_at) {
+    EXPECT_EQ(o.enterprise_number(*enterprise_at), 9000u + i);
+    EXPECT_EQ(o.enterprise_element(*enterprise_at), static_cast<uint32_t>(e));
+    ASSERT_EQ(o.enterprise_length(*enterprise_at), static_cast<uint32_t>(i + 1));
+    EXPECT_EQ(o.enterprise_data().substr(*data_at, i + 1),
+              std::string(i + 1, static_cast<char>('a' + i)));
+    *data_at += i + 1;
+  }
+}
+
+TEST(RecordFilterTest, SourceCidrsSelectFlowsByExporter) {
+  v1::SubscribeRequest request;
+  request.add_kinds(v1::RECORD_KIND_FLOW);
+  request.add_source_cidrs("10.0.0.8/29");       // senders 8..15: flows 2 and 3
+  request.add_source_cidrs("2001:db8::29/128");  // sender 41: flow 9
+  auto filter = RecordFilter::Create(request);
+  ASSERT_TRUE(filter.ok());
+  v1::Batch out;
+  ASSERT_EQ(filter->Apply(AddFlows(MakeBatch()), &out), 3u);
+  const v1::FlowColumns& o = out.flows();
+  ASSERT_EQ(o.version_size(), 3);
+  ASSERT_EQ(o.src_address().size(), 3u * 16);
+  ASSERT_EQ(o.dst_address().size(), 3u * 16);
+  int enterprise_at = 0;
+  size_t data_at = 0;
+  ExpectFlow(o, 0, 2, &enterprise_at, &data_at);
+  ExpectFlow(o, 1, 3, &enterprise_at, &data_at);
+  ExpectFlow(o, 2, 9, &enterprise_at, &data_at);
+  EXPECT_EQ(o.enterprise_number_size(), enterprise_at);
+  EXPECT_EQ(o.enterprise_data().size(), data_at);
+  EXPECT_EQ(out.statsd().name_size(), 0);
+  EXPECT_EQ(out.record_count(), 3u);
+}
+
+TEST(RecordFilterTest, NamePrefixLeavesNamelessFlowsOut) {
+  v1::SubscribeRequest request;
+  request.add_name_prefixes("cpu.");
+  auto filter = RecordFilter::Create(request);
+  ASSERT_TRUE(filter.ok());
+  v1::Batch out;
+  EXPECT_EQ(filter->Apply(AddFlows(MakeBatch()), &out), 24u);  // the cpu.* statsd only
   EXPECT_FALSE(out.has_flows());
+}
+
+// Line-protocol points from the senders of MakeBatch: point i comes from sender 3*i,
+// measurement "cpu" (even i) or "disk" (odd i), i % 2 tags, and fields cycling through
+// the five types: point i has 1 + i % 3 fields, field f of type 1 + (i + f) % 5, whose
+// value encodes (i, f).
+v1::Batch AddPoints(v1::Batch batch, int points) {
+  const int cpu = batch.strings_size();
+  batch.add_strings("cpu");
+  batch.add_strings("disk");
+  batch.add_strings("host");
+  v1::LineProtocolColumns* l = batch.mutable_line_protocol();
+  for (int i = 0; i < points; ++i) {
+    l->add_measurement(cpu + i % 2);
+    l->add_timestamp_unix_nanos(1000 + i);
+    l->add_flags(i % 2);
+    l->add_source(3 * i);
+    l->add_receive_offset_nanos(i);
+    l->add_tag_count(i % 2);
+    if (i % 2 == 1) {
+      l->add_tag_key(cpu + 2);
+      l->add_tag_value(i);  // the filter never looks inside tag values
+    }
+    l->add_field_count(1 + i % 3);
+    for (int f = 0; f < 1 + i % 3; ++f) {
+      const int type = 1 + (i + f) % 5;
+      l->add_field_key(i * 10 + f);
+      l->add_field_type(static_cast<v1::FieldType>(type));
+      const int code = i * 10 + f;
+      switch (type) {
+        case v1::FIELD_TYPE_FLOAT: l->add_float_value(code + 0.5); break;
+        case v1::FIELD_TYPE_INTEGER: l->add_int_value(-code); break;
+        case v1::FIELD_TYPE_UNSIGNED: l->add_uint_value(code); break;
+        case v1::FIELD_TYPE_STRING: l->add_string_value(code); break;
+        case v1::FIELD_TYPE_BOOLEAN: l->add_bool_value(code % 2 == 1); break;
+      }
+    }
+  }
+  batch.set_record_count(batch.record_count() + points);
+  return batch;
+}
+
+// Checks every point of out against the input point it came from (its timestamp says
+// which), values of each type included, and returns the input indexes in order.
+std::vector<int> CheckPoints(const v1::Batch& out) {
+  const v1::LineProtocolColumns& l = out.line_protocol();
+  std::vector<int> points;
+  int tag = 0, field = 0;
+  int next[6] = {};
+  for (int j = 0; j < l.measurement_size(); ++j) {
+    const int i = static_cast<int>(l.timestamp_unix_nanos(j) - 1000);
+    SCOPED_TRACE(testing::Message() << "output point " << j << " = input point " << i);
+    points.push_back(i);
+    EXPECT_EQ(out.strings(l.measurement(j)), i % 2 == 0 ? "cpu" : "disk");
+    EXPECT_EQ(l.source(j), static_cast<uint32_t>(3 * i));
+    EXPECT_EQ(l.receive_offset_nanos(j), static_cast<uint64_t>(i));
+    EXPECT_EQ(l.flags(j), static_cast<uint32_t>(i % 2));
+    EXPECT_EQ(l.tag_count(j), static_cast<uint32_t>(i % 2));
+    for (uint32_t t = 0; t < l.tag_count(j); ++t, ++tag) {
+      EXPECT_EQ(out.strings(l.tag_key(tag)), "host");
+      EXPECT_EQ(l.tag_value(tag), static_cast<uint32_t>(i));
+    }
+    EXPECT_EQ(l.field_count(j), static_cast<uint32_t>(1 + i % 3));
+    for (uint32_t f = 0; f < l.field_count(j); ++f, ++field) {
+      const int code = i * 10 + static_cast<int>(f);
+      EXPECT_EQ(l.field_key(field), static_cast<uint32_t>(code));
+      const int type = l.field_type(field);
+      EXPECT_EQ(type, 1 + (i + static_cast<int>(f)) % 5);
+      const int at = next[type]++;
+      switch (type) {
+        case v1::FIELD_TYPE_FLOAT: EXPECT_EQ(l.float_value(at), code + 0.5); break;
+        case v1::FIELD_TYPE_INTEGER: EXPECT_EQ(l.int_value(at), -code); break;
+        case v1::FIELD_TYPE_UNSIGNED: EXPECT_EQ(l.uint_value(at), uint64_t(code)); break;
+        case v1::FIELD_TYPE_STRING: EXPECT_EQ(l.string_value(at), uint32_t(code)); break;
+        case v1::FIELD_TYPE_BOOLEAN: EXPECT_EQ(l.bool_value(at), code % 2 == 1); break;
+      }
+    }
+  }
+  EXPECT_EQ(l.tag_key_size(), tag);
+  EXPECT_EQ(l.tag_value_size(), tag);
+  EXPECT_EQ(l.field_key_size(), field);
+  EXPECT_EQ(l.field_type_size(), field);
+  EXPECT_EQ(l.float_value_size(), next[v1::FIELD_TYPE_FLOAT]);
+  EXPECT_EQ(l.int_value_size(), next[v1::FIELD_TYPE_INTEGER]);
+  EXPECT_EQ(l.uint_value_size(), next[v1::FIELD_TYPE_UNSIGNED]);
+  EXPECT_EQ(l.string_value_size(), next[v1::FIELD_TYPE_STRING]);
+  EXPECT_EQ(l.bool_value_size(), next[v1::FIELD_TYPE_BOOLEAN]);
+  return points;
+}
+
+TEST(RecordFilterTest, NamePrefixSelectsLineProtocolMeasurements) {
+  v1::SubscribeRequest request;
+  request.add_kinds(v1::RECORD_KIND_LINE_PROTOCOL);
+  request.add_name_prefixes("di");
+  auto filter = RecordFilter::Create(request);
+  ASSERT_TRUE(filter.ok());
+  v1::Batch out;
+  ASSERT_EQ(filter->Apply(AddPoints(MakeBatch(), 16), &out), 8u);
+  EXPECT_EQ(CheckPoints(out), (std::vector<int>{1, 3, 5, 7, 9, 11, 13, 15}));
+}
+
+TEST(RecordFilterTest, SourceCidrsSelectLineProtocolSenders) {
+  v1::SubscribeRequest request;
+  request.add_source_cidrs("10.0.0.0/28");    // senders 0..15: points 0..5
+  request.add_source_cidrs("2001:db8::/32");  // senders 40..47: points 14, 15
+  request.add_kinds(v1::RECORD_KIND_LINE_PROTOCOL);
+  auto filter = RecordFilter::Create(request);
+  ASSERT_TRUE(filter.ok());
+  v1::Batch out;
+  ASSERT_EQ(filter->Apply(AddPoints(MakeBatch(), 16), &out), 8u);
+  EXPECT_EQ(CheckPoints(out), (std::vector<int>{0, 1, 2, 3, 4, 5, 14, 15}));
+}
+
+TEST(RecordFilterTest, ConsumerGroupShardsPartitionEveryKind) {
+  constexpr uint32_t kShards = 3;
+  const v1::Batch batch = AddPoints(AddFlows(MakeBatch()), 16);
+  std::multiset<double> statsd;
+  std::multiset<uint64_t> flows;
+  std::vector<int> points;
+  for (uint32_t i = 0; i < kShards; ++i) {
+    v1::SubscribeRequest request;
+    request.mutable_group()->set_shard_index(i);
+    request.mutable_group()->set_shard_count(kShards);
+    auto filter = RecordFilter::Create(request);
+    ASSERT_TRUE(filter.ok());
+    v1::Batch out;
+    const uint32_t kept = filter->Apply(batch, &out);
+    EXPECT_EQ(kept, static_cast<uint32_t>(out.statsd().name_size() + out.flows().version_size() +
+                                          out.line_protocol().measurement_size()));
+    for (double v : out.statsd().value()) statsd.insert(v);
+    for (uint64_t b : out.flows().bytes()) flows.insert(b);
+    for (int p : CheckPoints(out)) points.push_back(p);
+    for (uint32_t src : out.flows().exporter()) {
+      EXPECT_EQ(SourceShardHash(out.sources(src).address()) % kShards, i);
+    }
+    for (uint32_t src : out.line_protocol().source()) {
+      EXPECT_EQ(SourceShardHash(out.sources(src).address()) % kShards, i);
+    }
+  }
+  EXPECT_EQ(statsd.size(), 48u);
+  EXPECT_EQ(std::set<double>(statsd.begin(), statsd.end()).size(), 48u);
+  EXPECT_EQ(flows.size(), 10u);
+  EXPECT_EQ(std::set<uint64_t>(flows.begin(), flows.end()).size(), 10u);
+  std::sort(points.begin(), points.end());
+  std::vector<int> all(16);
+  for (int i = 0; i < 16; ++i) all[i] = i;
+  EXPECT_EQ(points, all);
+}
+
+TEST(RecordFilterTest, FilteredToNothingStillSendsTheHeader) {
+  v1::SubscribeRequest request;
+  request.add_source_cidrs("192.0.2.0/24");  // no sender there
+  auto filter = RecordFilter::Create(request);
+  ASSERT_TRUE(filter.ok());
+  v1::Batch out;
+  EXPECT_EQ(filter->Apply(AddPoints(AddFlows(MakeBatch()), 4), &out), 0u);
+  EXPECT_EQ(out.node_id(), "n");
+  EXPECT_EQ(out.epoch(), 3u);
+  EXPECT_EQ(out.seq(), 9u);
+  EXPECT_EQ(out.record_count(), 0u);
+  EXPECT_FALSE(out.has_statsd());
+  EXPECT_FALSE(out.has_flows());
+  EXPECT_FALSE(out.has_line_protocol());
+  EXPECT_EQ(out.strings_size(), 0);  // nothing refers to the dictionary
+}
+
+// A column added to a section later must not be silently dropped by the filter: with
+// every column of every section filled, a record-level filter that keeps everything
+// must reproduce the batch exactly.
+TEST(RecordFilterTest, KeepingEverythingReproducesEveryColumn) {
+  v1::Batch batch = AddPoints(AddFlows(MakeBatch()), 16);
+  for (int i = 0; i < batch.statsd().name_size(); ++i) {
+    batch.mutable_statsd()->add_timestamp_unix_seconds(1700000000 + i);
+    batch.mutable_statsd()->add_container_id(i % 2);
+  }
+  for (const google::protobuf::Message* section :
+       {static_cast<const google::protobuf::Message*>(&batch.statsd()),
+        static_cast<const google::protobuf::Message*>(&batch.flows()),
+        static_cast<const google::protobuf::Message*>(&batch.line_protocol())}) {
+    const google::protobuf::Descriptor* d = section->GetDescriptor();
+    for (int f = 0; f < d->field_count(); ++f) {
+      const google::protobuf::FieldDescriptor* field = d->field(f);
+      const bool filled = field->is_repeated()
+                              ? section->GetReflection()->FieldSize(*section, field) > 0
+                              : section->GetReflection()->HasField(*section, field);
+      EXPECT_TRUE(filled) << "test batch leaves " << field->full_name() << " empty";
+    }
+  }
+  v1::SubscribeRequest request;
+  request.add_source_cidrs("0.0.0.0/0");
+  request.add_source_cidrs("::/0");
+  auto filter = RecordFilter::Create(request);
+  ASSERT_TRUE(filter.ok());
+  ASSERT_FALSE(filter->PassesEverything());
+  v1::Batch out;
+  EXPECT_EQ(filter->Apply(batch, &out), 48u + 10u + 16u);
+  EXPECT_EQ(out.SerializeAsString(), batch.SerializeAsString());
 }
 
 TEST(RecordFilterTest, RejectsBadShardAndBadKind) {
