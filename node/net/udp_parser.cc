@@ -145,6 +145,9 @@ std::optional<ParseDrop> ParseUdpFrame(const uint8_t* frame, uint32_t frame_len,
   out->payload = udp + kUdpHeaderLen;
   out->payload_len = static_cast<uint16_t>(udp_len - kUdpHeaderLen);
   out->vlan_id = vlan_id;
+  out->ip_version = source_address_len == 4 ? 4 : 6;
+  out->ip_header = ip;
+  out->udp_header = udp;
   return std::nullopt;
 }
 

@@ -11,9 +11,10 @@
 // whose next header is UDP. Not supported, and dropped with a reason: IPv4 fragments,
 // IPv6 extension headers, more than two VLAN tags (kNotIp).
 //
-// Checksums are not validated here yet. Optional IPv4 header / UDP checksum validation
-// comes later, behind a config switch, because most NICs verify them in hardware
-// (RX checksum offload) and software validation would cost a pass over the payload.
+// Checksums are not validated here: UDP checksum validation is optional (config
+// ports[].validate_udp_checksum, see checksum.h and docs/network.md) because most NICs
+// verify it in hardware and software validation costs a pass over the payload. The
+// datagram carries pointers to its IP and UDP headers so that check can follow.
 #ifndef FIREHOSE_NODE_NET_UDP_PARSER_H_
 #define FIREHOSE_NODE_NET_UDP_PARSER_H_
 
@@ -40,6 +41,9 @@ enum class ParseDrop : uint8_t {
   kNotUdp,               // any other IP protocol, ICMP included
   kTruncatedUdpHeader,   // IP payload shorter than the 8-byte UDP header
   kBadUdpLength,         // UDP length < 8 or longer than the IP payload
+  // Not returned by ParseUdpFrame: set by the worker when UDP checksum validation is on
+  // and the NIC or UdpChecksumValid (checksum.h) rejects the datagram.
+  kBadUdpChecksum,
   kCount,
 };
 
@@ -72,6 +76,8 @@ constexpr std::string_view ParseDropName(ParseDrop drop) {
       return "truncated_udp_header";
     case ParseDrop::kBadUdpLength:
       return "bad_udp_length";
+    case ParseDrop::kBadUdpChecksum:
+      return "bad_udp_checksum";
     case ParseDrop::kCount:
       break;
   }
@@ -88,6 +94,11 @@ struct UdpDatagram {
   // VLAN ID (low 12 bits of the TCI) of the innermost tag, i.e. the customer VLAN for
   // QinQ; 0 when the frame is untagged.
   uint16_t vlan_id = 0;
+  // 4 or 6; with the two header pointers below (into the same frame) this is what
+  // UdpChecksumValid needs to check the datagram without parsing it again.
+  uint8_t ip_version = 0;
+  const uint8_t* ip_header = nullptr;
+  const uint8_t* udp_header = nullptr;
 };
 
 // Parses `frame` (frame_len bytes, starting at the destination MAC, without FCS).
