@@ -44,8 +44,7 @@ TEST(ChecksumTest, AcceptsRightIpv4AndIpv6Checksums) {
     const std::string payload(len, static_cast<char>('a' + len % 26));
     std::vector<uint8_t> v4 = FrameBuilder().Payload(payload).Build();
     EXPECT_TRUE(UdpChecksumValid(Parse(v4))) << "IPv4, payload " << len;
-    std::vector<uint8_t> v6 =
-        FrameBuilder().Ipv6(kSource6, kDestination6).Payload(payload).Build();
+    std::vector<uint8_t> v6 = FrameBuilder().Ipv6(kSource6, kDestination6).Payload(payload).Build();
     EXPECT_TRUE(UdpChecksumValid(Parse(v6))) << "IPv6, payload " << len;
   }
 }
@@ -57,7 +56,8 @@ TEST(ChecksumTest, AcceptsTaggedFrames) {
 }
 
 TEST(ChecksumTest, RejectsCorruptedChecksumsAndPayloads) {
-  EXPECT_FALSE(UdpChecksumValid(Parse(FrameBuilder().Payload("a:1|c").CorruptUdpChecksum().Build())));
+  EXPECT_FALSE(
+      UdpChecksumValid(Parse(FrameBuilder().Payload("a:1|c").CorruptUdpChecksum().Build())));
   EXPECT_FALSE(UdpChecksumValid(Parse(
       FrameBuilder().Ipv6(kSource6, kDestination6).Payload("a:1|c").CorruptUdpChecksum().Build())));
   // A flipped payload bit, and a changed source address (covered by the pseudo-header).
