@@ -536,8 +536,9 @@ absl::Status Reader::ReadPorts(const YAML::Node& node, IngestConfig* config) con
     if (port_node.IsNull()) {
       return Error(path, "must be a map of fields, got nothing");
     }
-    FIREHOSE_RETURN_IF_ERROR(
-        CheckFields(port_node, path, {"device", "rx_queues", "rx_descriptors", "addresses"}));
+    FIREHOSE_RETURN_IF_ERROR(CheckFields(
+        port_node, path,
+        {"device", "rx_queues", "rx_descriptors", "addresses", "validate_udp_checksum"}));
     PortConfig port;
     std::optional<YAML::Node> device = Field(port_node, "device");
     if (!device.has_value()) {
@@ -555,7 +556,7 @@ absl::Status Reader::ReadPorts(const YAML::Node& node, IngestConfig* config) con
     if (auto addresses = Field(port_node, "addresses")) {
       const std::string list_path = JoinPath(path, "addresses");
       if (!addresses->IsSequence()) {
-        return Error(list_path, absl::StrCat("must be a list of IPv4 addresses, got ",
+        return Error(list_path, absl::StrCat("must be a list of IPv4 or IPv6 addresses, got ",
                                              KindOf(*addresses)));
       }
       size_t i = 0;
@@ -563,16 +564,26 @@ absl::Status Reader::ReadPorts(const YAML::Node& node, IngestConfig* config) con
         const std::string element_path = IndexPath(list_path, i++);
         std::string address;
         FIREHOSE_RETURN_IF_ERROR(ReadString(element, element_path, &address));
-        in_addr parsed;
-        if (inet_pton(AF_INET, address.c_str(), &parsed) != 1) {
-          return Error(element_path, absl::StrCat("not an IPv4 address: ", Quote(address)));
+        in_addr parsed4;
+        in6_addr parsed6;
+        if (inet_pton(AF_INET, address.c_str(), &parsed4) != 1 &&
+            inet_pton(AF_INET6, address.c_str(), &parsed6) != 1) {
+          return Error(element_path, absl::StrCat("not an IPv4 or IPv6 address: ", Quote(address)));
         }
         if (port.addresses.size() == kMaxPortAddresses) {
-          return Error(element_path, absl::StrCat("at most ", kMaxPortAddresses,
-                                                  " addresses per port"));
+          return Error(element_path,
+                       absl::StrCat("at most ", kMaxPortAddresses, " addresses per port"));
         }
         port.addresses.push_back(address);
       }
+    }
+    if (auto validate = Field(port_node, "validate_udp_checksum")) {
+      const std::string field = JoinPath(path, "validate_udp_checksum");
+      if (!validate->IsScalar() ||
+          (validate->Scalar() != "true" && validate->Scalar() != "false")) {
+        return Error(field, "must be true or false");
+      }
+      port.validate_udp_checksum = validate->Scalar() == "true";
     }
     config->ports.push_back(std::move(port));
   }

@@ -36,10 +36,17 @@ struct PortConfig {
   // YAML `rx_descriptors`: RX ring size of each queue, a power of two in 64..16384.
   // Default 1024.
   uint16_t rx_descriptors = 1024;
-  // YAML `ports[].addresses`: IPv4 addresses this node owns on the port (at most 8).
-  // The worker lcores answer ARP and ICMP echo for them from the port's MAC; empty
-  // (the default) keeps the node silent on the segment, as a standby must be.
+  // YAML `ports[].addresses`: IPv4 and IPv6 addresses this node owns on the port (at
+  // most 8). The worker lcores answer ARP, IPv6 Neighbor Solicitations and ICMP/ICMPv6
+  // echo for them from the port's MAC; empty (the default) keeps the node silent on the
+  // segment, as a standby must be.
   std::vector<std::string> addresses;
+  // YAML `ports[].validate_udp_checksum`: drop datagrams whose UDP checksum is wrong
+  // (reason bad_udp_checksum; IPv4 checksum 0 means "none" and passes, IPv6 0 is
+  // invalid). Uses the NIC's RX checksum offload when the device reports a verdict,
+  // software otherwise. Default false: Ethernet's FCS already guards every hop, and in
+  // software it costs a pass over each payload (docs/network.md has the figure).
+  bool validate_udp_checksum = false;
 };
 
 // When a worker closes the batch it is building and hands it to the export side:

@@ -523,6 +523,35 @@ TEST(IngestConfigTest, ShortPciAddressIsAccepted) {
 namespace firehose::config {
 namespace {
 
+TEST(PortNetConfigTest, AddressesTakeBothFamiliesAndChecksumIsOptIn) {
+  absl::StatusOr<IngestConfig> config = ParseIngestConfig(
+      "node_id: demo\nports:\n  - device: net_null0\n    addresses: [192.0.2.10, "
+      "\"2001:db8::10\"]\n    validate_udp_checksum: true\n",
+      "demo.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->ports[0].addresses, ElementsAre("192.0.2.10", "2001:db8::10"));
+  EXPECT_TRUE(config->ports[0].validate_udp_checksum);
+  absl::StatusOr<IngestConfig> defaults = ParseIngestConfig(kMinimal, "demo.yaml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_FALSE(defaults->ports[0].validate_udp_checksum);
+}
+
+TEST(PortNetConfigTest, BadAddressOrChecksumFlagNamesFileAndField) {
+  absl::StatusOr<IngestConfig> address = ParseIngestConfig(
+      "node_id: demo\nports:\n  - device: net_null0\n    addresses: [\"2001:db8::zz\"]\n",
+      "demo.yaml");
+  ASSERT_FALSE(address.ok());
+  EXPECT_THAT(address.status().message(), HasSubstr("demo.yaml"));
+  EXPECT_THAT(address.status().message(), HasSubstr("ports[0].addresses[0]"));
+  EXPECT_THAT(address.status().message(), HasSubstr("not an IPv4 or IPv6 address"));
+  absl::StatusOr<IngestConfig> flag = ParseIngestConfig(
+      "node_id: demo\nports:\n  - device: net_null0\n    validate_udp_checksum: yes\n",
+      "demo.yaml");
+  ASSERT_FALSE(flag.ok());
+  EXPECT_THAT(flag.status().message(), HasSubstr("ports[0].validate_udp_checksum"));
+  EXPECT_THAT(flag.status().message(), HasSubstr("true or false"));
+}
+
 TEST(KernelBackendConfigTest, KernelBackendNeedsNoPorts) {
   absl::StatusOr<IngestConfig> config = ParseIngestConfig(
       "node_id: k\nbackend: kernel\nkernel:\n  bind_address: 127.0.0.1\n  workers: 2\n"
