@@ -20,6 +20,9 @@ PACKAGES=(
   etcd-server golang-etcd-server-dev
   # Subscription security tests make throwaway CAs and certificates at test time
   openssl
+  # Node bring-up (ansible/): Ansible and its linters; the playbook test runs it against a
+  # debootstrapped Debian chroot, cached as a zstd tarball
+  ansible ansible-lint yamllint debootstrap zstd
   # Helm chart tests: Go text/template + sprig renderer (GOPATH mode), schema validator, YAML lint,
   # node for npm's kubernetes-models (this machine's nodejs bundles npm; on stock Debian add npm)
   golang-go golang-github-masterminds-sprig-dev golang-github-xeipuuv-gojsonschema-dev golang-k8s-sigs-yaml-dev yamllint nodejs
