@@ -14,6 +14,9 @@ typical length with tags, 1500 distinct names, three lines per packet) it measur
            tools/bench/udp_replay: packets per receiver CPU-second, and the kernel's
            receive-buffer drops.
   memory   ingestd's RSS growth over a --soak-seconds run after warm-up.
+  peers    collectd's statsd plugin and netdata's statsd server (Debian packages, installed
+           on first use; see tools/bench/peers.py), fed like the kernel backend: fraction
+           received and packets per CPU-second of the peer process.
   latency  receive-to-subscriber latency P50/P99/P999 (tools/bench/latency_probe, from
            the receive timestamps in the batches) while udp_replay offers a paced
            100 kpps, then as fast as it can, to the kernel backend over loopback
@@ -37,6 +40,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+
+import peers as peer_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HUGEPAGES = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
@@ -374,8 +379,10 @@ def main():
     parser.add_argument("--soak-seconds", type=float, default=60)
     parser.add_argument("--latency-max-delay-us", type=int, default=200)
     parser.add_argument("--skip", default="",
-                        help="comma list of: dpdk,testpmd,kernel,memory,latency")
+                        help="comma list of: dpdk,testpmd,kernel,peers,memory,latency")
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so peers and ingestd are stopped and hugepages released.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     skip = set(filter(None, args.skip.split(",")))
 
     bin_dir = build()
@@ -411,6 +418,10 @@ def main():
             results["kernel"], results["kernel_runs"] = bench_kernel(
                 ingestd, replay, pcap, args, workdir)
             results["kernel_pps_per_cpu_s"] = results["kernel"]["median"]
+        if "peers" not in skip:
+            log("== peers: collectd statsd plugin, netdata statsd, over loopback")
+            results["peers"] = peer_bench.bench_peers(replay, pcap, args, workdir,
+                                                      free_udp_port, summarize)
         if "latency" not in skip:
             log("== latency: paced loopback into the kernel backend")
             results["latency"] = bench_latency(ingestd, replay,
@@ -419,10 +430,6 @@ def main():
         if "memory" not in skip:
             log(f"== memory: {args.soak_seconds:.0f} s soak")
             results["memory"] = bench_memory(ingestd, pcap, hugepages, args, workdir)
-    results["peers"] = {
-        "collectd_statsd": "not measured yet (issue 3 open)",
-        "netdata_statsd": "not measured yet (issue 3 open)",
-    }
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
 
@@ -443,6 +450,11 @@ def main():
         if isinstance(r, dict):
             print(f"latency {label:<8} ({r['offered_pps']:>10,.0f} pps): P50 {r['p50_us']:,.0f} us"
                   f"  P99 {r['p99_us']:,.0f} us  P999 {r['p999_us']:,.0f} us")
+    for name, r in results.get("peers", {}).items():
+        if r.get("pps_per_cpu_s"):
+            p = r["pps_per_cpu_s"]
+            print(f"{name + ' (pkts/process CPU-s)':<34}{p['median']:>14,.0f}{p['min']:>14,.0f}"
+                  f"{p['max']:>14,.0f}  received {r['fraction_received']['median']:.1%}")
     if "memory" in results:
         print(f"RSS growth over {results['memory']['seconds']:.0f} s: "
               f"{results['memory']['growth_kib']} KiB")
