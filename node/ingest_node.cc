@@ -184,6 +184,9 @@ absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
       worker.rx = std::make_unique<dataplane::RxWorker>(port.port_id, q, *routes,
                                                         worker.batcher.get(), clock_.get(),
                                                         port.pools[q]);
+      if (config.ports[port_index].validate_udp_checksum) {
+        worker.rx->EnableUdpChecksumValidation();
+      }
       const std::vector<std::string>& addresses = config.ports[port_index].addresses;
       if (!addresses.empty()) {
         if (q >= port.tx_queues) {
@@ -197,7 +200,10 @@ absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
         rte_eth_macaddr_get(port.port_id, &mac);
         std::copy(mac.addr_bytes, mac.addr_bytes + 6, identity.mac.begin());
         for (const std::string& address : addresses) {
-          inet_pton(AF_INET, address.c_str(), &identity.ipv4[identity.ipv4_count++]);
+          if (!identity.AddAddress(address)) {  // the config loader checked them already
+            return absl::InvalidArgumentError(
+                absl::StrCat("ports[", port_index, "].addresses: cannot use ", address));
+          }
         }
         worker.rx->EnableResponder(identity, q);
       }

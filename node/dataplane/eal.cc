@@ -36,6 +36,15 @@ std::vector<std::string> BuildEalArgs(const config::IngestConfig& config,
                                    std::to_string(config.main_lcore),
                                    "--file-prefix",
                                    config.file_prefix};
+  // An explicit lcore-to-CPU map in eal.args (e.g. "--lcores=0@0,1@1,2@0", which lets
+  // the main lcore share a CPU with a worker on a small machine) replaces the list:
+  // EAL refuses both.
+  for (const std::string& arg : config.eal_args) {
+    if (arg.rfind("--lcores", 0) == 0) {
+      args.erase(args.begin() + 1, args.begin() + 3);
+      break;
+    }
+  }
   args.insert(args.end(), config.eal_args.begin(), config.eal_args.end());
   for (const config::PortConfig& port : config.ports) {
     args.push_back(IsPciAddress(port.device) ? "-a" : "--vdev");

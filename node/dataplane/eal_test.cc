@@ -32,5 +32,16 @@ TEST(EalTest, BuildsArgumentsFromConfig) {
                           "net_pcap0,rx_pcap=/x.pcap", "-a", "0000:3b:00.0"));
 }
 
+TEST(EalTest, ExplicitLcoreMapReplacesTheLcoreList) {
+  config::IngestConfig config;
+  config.main_lcore = 0;
+  config.worker_lcores = {1, 2};
+  config.file_prefix = "fh-test";
+  config.eal_args = {"--lcores=0@0,1@1,2@0"};
+  EXPECT_THAT(BuildEalArgs(config, "ingestd"),
+              ElementsAre("ingestd", "--main-lcore", "0", "--file-prefix", "fh-test",
+                          "--lcores=0@0,1@1,2@0"));
+}
+
 }  // namespace
 }  // namespace firehose::dataplane

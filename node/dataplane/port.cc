@@ -55,6 +55,12 @@ absl::StatusOr<PortQueues> StartPort(const config::PortConfig& port_config, int 
                    port.name, port.rx_queues);
     }
   }
+  // With UDP checksum validation on, let the NIC check (the worker reads its verdict
+  // from the mbuf and falls back to software when there is none).
+  if (port_config.validate_udp_checksum &&
+      (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM) != 0) {
+    conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+  }
   const uint16_t tx_queues = std::min<uint16_t>(port.rx_queues, info.max_tx_queues);
   port.tx_queues = tx_queues;
   if (int rc = rte_eth_dev_configure(port.port_id, port.rx_queues, tx_queues, &conf);

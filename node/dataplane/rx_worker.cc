@@ -10,7 +10,26 @@
 #include <chrono>
 #include <thread>
 
+#include "node/net/checksum.h"
+
 namespace firehose::dataplane {
+namespace {
+
+// The NIC's verdict when it gives one (RX checksum offload: GOOD, or NONE = "the field
+// is not right but the data was verified"), software otherwise.
+bool UdpChecksumAccepted(uint64_t ol_flags, const net::UdpDatagram& datagram) {
+  switch (ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+    case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+    case RTE_MBUF_F_RX_L4_CKSUM_NONE:
+      return true;
+    case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+      return false;
+    default:
+      return net::UdpChecksumValid(datagram);
+  }
+}
+
+}  // namespace
 
 RxWorker::RxWorker(uint16_t port_id, uint16_t queue_id,
                    const std::vector<DecoderRoute>& routes, batch::Batcher* batcher,
@@ -45,6 +64,10 @@ void RxWorker::HandleFrame(const uint8_t* frame, uint32_t length, int64_t now_un
     counters_.parse_drops[static_cast<int>(*drop)].Increment();
     return;
   }
+  if (validate_udp_checksum_ && !net::UdpChecksumValid(datagram)) {
+    counters_.parse_drops[static_cast<int>(net::ParseDrop::kBadUdpChecksum)].Increment();
+    return;
+  }
   Dispatch(datagram, meta);
 }
 
@@ -64,8 +87,14 @@ bool RxWorker::HandleMbuf(rte_mbuf* mbuf, int64_t now_unix_nanos) {
     // Only what is not UDP can be a question for this host; the UDP path never pays.
     if (responder_enabled_ &&
         (*drop == net::ParseDrop::kNotIp || *drop == net::ParseDrop::kNotUdp)) {
-      const net::Reply reply = net::AnswerInPlace(frame, length, identity_);
+      // A Neighbor Advertisement may be longer than the solicitation: it may grow into
+      // the mbuf's tailroom.
+      uint32_t answer_len = length;
+      const net::Reply reply = net::AnswerInPlace(
+          frame, &answer_len, length + rte_pktmbuf_tailroom(mbuf), identity_);
       if (reply != net::Reply::kNone) {
+        mbuf->data_len = static_cast<uint16_t>(answer_len);
+        mbuf->pkt_len = answer_len;
         if (rte_eth_tx_burst(port_id_, tx_queue_, &mbuf, 1) == 1) {
           counters_.answered[static_cast<int>(reply)].Increment();
           return true;
@@ -75,6 +104,10 @@ bool RxWorker::HandleMbuf(rte_mbuf* mbuf, int64_t now_unix_nanos) {
       }
     }
     counters_.parse_drops[static_cast<int>(*drop)].Increment();
+    return false;
+  }
+  if (validate_udp_checksum_ && !UdpChecksumAccepted(mbuf->ol_flags, datagram)) {
+    counters_.parse_drops[static_cast<int>(net::ParseDrop::kBadUdpChecksum)].Increment();
     return false;
   }
   Dispatch(datagram, meta);

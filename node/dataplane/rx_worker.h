@@ -87,13 +87,17 @@ class RxWorker {
   RxWorker(uint16_t port_id, uint16_t queue_id, const std::vector<DecoderRoute>& routes,
            batch::Batcher* batcher, const TscClock* clock, rte_mempool* pool = nullptr);
 
-  // Answer ARP and ICMP echo for `identity`'s addresses on TX queue `tx_queue` (which
+  // Answer ARP, NDP and ICMP/ICMPv6 echo for `identity`'s addresses on TX queue `tx_queue` (which
   // must be this worker's alone). Call before Run(); without it nothing is answered.
   void EnableResponder(const net::HostIdentity& identity, uint16_t tx_queue) {
     identity_ = identity;
-    responder_enabled_ = identity.ipv4_count > 0;
+    responder_enabled_ = !identity.empty();
     tx_queue_ = tx_queue;
   }
+  // Drop UDP datagrams whose checksum is wrong (ParseDrop::kBadUdpChecksum): the NIC's
+  // verdict when it reports one in the mbuf, net::UdpChecksumValid otherwise. Call
+  // before Run().
+  void EnableUdpChecksumValidation() { validate_udp_checksum_ = true; }
   // Any thread: asks the worker to send one gratuitous ARP for `address_be` (network
   // order) from its TX queue at its next poll, e.g. for the service IP on promotion.
   // A single slot: a second request before the first is sent replaces it.
@@ -130,6 +134,7 @@ class RxWorker {
   QueueCounters counters_;
   net::HostIdentity identity_;
   bool responder_enabled_ = false;
+  bool validate_udp_checksum_ = false;
   uint16_t tx_queue_ = 0;
   rte_mempool* tx_pool_ = nullptr;  // for gratuitous ARPs: the RX queue's pool
   std::atomic<uint64_t> garp_request_{0};  // bit 32 set: pending; low 32: address
