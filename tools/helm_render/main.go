@@ -3,7 +3,7 @@
 // Go text/template + sprig and Helm's own functions, and prints multi-document YAML.
 //
 //	helm_render [--name R] [--namespace N] [--kube-version v1.29.0] [--api-versions X]...
-//	            [-f values.yaml]... [--notes] CHART_DIR
+//	            [-f values.yaml]... [--notes] [--skip-schema-validation] CHART_DIR
 //
 // Exit 1 with the error on stderr (schema violations list every field) when rendering fails.
 package main
@@ -33,6 +33,7 @@ func main() {
 	namespace := flag.String("namespace", "default", "release namespace (.Release.Namespace)")
 	kubeVersion := flag.String("kube-version", "v1.29.0", "Kubernetes version (.Capabilities.KubeVersion)")
 	notes := flag.Bool("notes", false, "print the rendered templates/NOTES.txt instead of the manifests")
+	skipSchema := flag.Bool("skip-schema-validation", false, "do not check values against values.schema.json (as helm's flag)")
 	flag.Var(&valueFiles, "f", "values file (repeatable, later wins)")
 	flag.Var(&apiVersions, "api-versions", "extra API version for .Capabilities.APIVersions (repeatable)")
 	flag.Parse()
@@ -40,7 +41,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: helm_render [flags] CHART_DIR")
 		os.Exit(2)
 	}
-	out, err := run(flag.Arg(0), *name, *namespace, *kubeVersion, valueFiles, apiVersions, *notes)
+	out, err := run(flag.Arg(0), *name, *namespace, *kubeVersion, valueFiles, apiVersions, *notes, *skipSchema)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		os.Exit(1)
@@ -48,7 +49,7 @@ func main() {
 	fmt.Print(out)
 }
 
-func run(dir, name, namespace, kubeVersion string, valueFiles, apiVersions []string, notes bool) (string, error) {
+func run(dir, name, namespace, kubeVersion string, valueFiles, apiVersions []string, notes, skipSchema bool) (string, error) {
 	c, err := loadChart(dir)
 	if err != nil {
 		return "", err
@@ -61,8 +62,10 @@ func run(dir, name, namespace, kubeVersion string, valueFiles, apiVersions []str
 		}
 		vals = mergeValues(vals, v)
 	}
-	if err := validateValues(c.Metadata.Name, c.Schema, vals); err != nil {
-		return "", err
+	if !skipSchema {
+		if err := validateValues(c.Metadata.Name, c.Schema, vals); err != nil {
+			return "", err
+		}
 	}
 	kv := strings.TrimPrefix(kubeVersion, "v")
 	parts := strings.SplitN(kv, ".", 3)
