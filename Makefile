@@ -5,7 +5,7 @@
 
 BAZEL ?= bazel
 
-.PHONY: all bootstrap build test test-fast fuzz demo bench release clean
+.PHONY: all bootstrap build test test-fast fuzz demo bench release deb clean
 
 all: build
 
@@ -37,6 +37,12 @@ bench: bootstrap
 
 release: bootstrap
 	$(BAZEL) build --config=release //node:ingestd //controlplane/ingestctl
+
+# Debian package of the release binaries, units and default config (tools/make_deb.sh,
+# docs/packaging.md): build/deb/firehose_<version>_amd64.deb. DEB_FLAGS=--without-relay
+# packages the node without the relay.
+deb: bootstrap
+	@tools/make_deb.sh $(DEB_FLAGS)
 
 clean:
 	$(BAZEL) clean
