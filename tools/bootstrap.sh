@@ -28,6 +28,8 @@ PACKAGES=(
   golang-go golang-github-masterminds-sprig-dev golang-github-xeipuuv-gojsonschema-dev golang-k8s-sigs-yaml-dev yamllint nodejs
   # Packaging (make deb) and the systemd units: sd_notify, dpkg-deb/dpkg-shlibdeps, systemd-analyze
   libsystemd-dev dpkg-dev systemd
+  # l2_citizenship_test checks the node's ARP/ICMP/ICMPv6/NDP answers with an independent parser
+  python3-scapy
 )
 
 missing=()
