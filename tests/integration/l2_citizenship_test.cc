@@ -1,15 +1,24 @@
-// ingestd as a host on its segment: with an address configured on a net_pcap port, the
-// worker answers ARP requests and ICMP echo requests for that address through the
-// port's TX queue (captured with tx_pcap=), stays silent for other addresses, keeps
-// decoding statsd, and /metrics accounts for every frame:
-// received = delivered + answered + named drops.
+// ingestd as a host on its segment: with IPv4 and IPv6 addresses configured on a net_pcap
+// port, the worker answers ARP requests, ICMP and ICMPv6 echo requests and IPv6 Neighbor
+// Solicitations (including a duplicate-address probe) for them through the port's TX
+// queue (captured with tx_pcap=), stays silent for other addresses, drops UDP with a
+// wrong checksum (validate_udp_checksum), keeps decoding statsd over IPv4, IPv6 and QinQ,
+// and /metrics accounts for every frame: received = delivered + answered + named drops.
+// The answers are checked twice: byte by byte here, and by scapy (verify_answers.py),
+// which recomputes every checksum with its own code.
 #include <pcap/pcap.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
 
+#include <array>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/ingestd_process.h"
 #include "tests/support/prometheus_text.h"
@@ -56,6 +65,59 @@ std::vector<uint8_t> Ping(const pcapgen::Ipv4Address& to) {
   return frame;
 }
 
+using Ip6 = std::array<uint8_t, 16>;
+const Ip6 kPeer6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
+const Ip6 kNode6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
+const Ip6 kOther6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x77};
+const Ip6 kSolicitedNode = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 0x10};
+const Ip6 kUnspecified = {};
+
+// An IPv6 frame from the peer's MAC carrying the ICMPv6 message `icmp` (checksum filled).
+std::vector<uint8_t> Icmpv6(const Ip6& from, const Ip6& to, uint8_t hop_limit,
+                            std::vector<uint8_t> icmp) {
+  uint32_t pseudo = static_cast<uint32_t>(icmp.size()) + 58;
+  for (int i = 0; i < 16; i += 2) pseudo += (from[i] << 8 | from[i + 1]) + (to[i] << 8 | to[i + 1]);
+  const uint16_t checksum = pcapgen::InternetChecksum(icmp, pseudo);
+  icmp[2] = static_cast<uint8_t>(checksum >> 8);
+  icmp[3] = static_cast<uint8_t>(checksum);
+  std::vector<uint8_t> frame = {0x33, 0x33, 0xff, 0, 0, 0x10};
+  frame.insert(frame.end(), kPeerMac.begin(), kPeerMac.end());
+  frame.insert(frame.end(),
+               {0x86, 0xdd, 0x60, 0, 0, 0, 0, static_cast<uint8_t>(icmp.size()), 58, hop_limit});
+  frame.insert(frame.end(), from.begin(), from.end());
+  frame.insert(frame.end(), to.begin(), to.end());
+  frame.insert(frame.end(), icmp.begin(), icmp.end());
+  return frame;
+}
+
+std::vector<uint8_t> Ping6(const Ip6& to) {
+  return Icmpv6(kPeer6, to, 64, {128, 0, 0, 0, 0x00, 0x66, 0, 3, 'h', 'i', '6'});
+}
+
+// A Neighbor Solicitation for `target`; from :: (duplicate address detection) it has no
+// Source Link-Layer Address option, so the advertisement is longer than it.
+std::vector<uint8_t> Solicit(const Ip6& from, const Ip6& target) {
+  std::vector<uint8_t> icmp = {135, 0, 0, 0, 0, 0, 0, 0};
+  icmp.insert(icmp.end(), target.begin(), target.end());
+  if (from != kUnspecified) {
+    icmp.insert(icmp.end(), {1, 1});
+    icmp.insert(icmp.end(), kPeerMac.begin(), kPeerMac.end());
+  }
+  return Icmpv6(from, kSolicitedNode, 255, icmp);
+}
+
+// Runs verify_answers.py (scapy) over `pcap`; returns its lines, and its exit status.
+std::vector<std::string> VerifyWithScapy(const std::string& pcap, int* status) {
+  const std::string command =
+      "/usr/bin/python3 tests/integration/verify_answers.py " + pcap + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[512];
+  while (pipe != nullptr && fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  *status = pipe == nullptr ? -1 : pclose(pipe);
+  return absl::StrSplit(output, '\n', absl::SkipEmpty());
+}
+
 std::vector<std::vector<uint8_t>> ReadPcap(const std::string& path) {
   std::vector<std::vector<uint8_t>> frames;
   char error[PCAP_ERRBUF_SIZE];
@@ -68,13 +130,25 @@ std::vector<std::vector<uint8_t>> ReadPcap(const std::string& path) {
   return frames;
 }
 
-TEST(L2CitizenshipTest, AnswersArpAndPingForItsAddressOnly) {
+TEST(L2CitizenshipTest, AnswersArpNdpAndPingForItsAddressesOnly) {
   const std::string dir = testing::TestTempDir();
+  std::vector<uint8_t> no_checksum =
+      FrameBuilder().Ports(40001, 8125).Payload("v4.none:1|c").Build();
+  no_checksum[14 + 20 + 6] = no_checksum[14 + 20 + 7] = 0;  // IPv4: 0 means "none"
   std::vector<std::vector<uint8_t>> frames = {
       pcapgen::BuildArpRequest(kPeerMac, {192, 0, 2, 1}, {192, 0, 2, 10}),  // ours
       pcapgen::BuildArpRequest(kPeerMac, {192, 0, 2, 1}, {192, 0, 2, 77}),  // not ours
-      Ping({192, 0, 2, 10}),                                                 // ours
-      Ping({192, 0, 2, 77}),                                                 // not ours
+      Ping({192, 0, 2, 10}),                                                // ours
+      Ping({192, 0, 2, 77}),                                                // not ours
+      Ping6(kNode6),                                                        // ours
+      Ping6(kOther6),                                                       // not ours
+      Solicit(kPeer6, kNode6),                                              // ours
+      Solicit(kUnspecified, kNode6),  // a duplicate-address probe: defended
+      Solicit(kPeer6, kOther6),       // not ours
+      FrameBuilder().Payload("bad.v4:1|c").CorruptUdpChecksum().Build(),
+      FrameBuilder().Ipv6(kPeer6, kNode6).Payload("bad.v6:1|c").CorruptUdpChecksum().Build(),
+      FrameBuilder().Vlan(100).Vlan(200).Ipv6(kPeer6, kNode6).Payload("qinq.v6:1|c").Build(),
+      no_checksum,
       FrameBuilder().Ports(40000, 8125).Payload("last.one:1|c").Build(),
   };
   const std::string in = dir + "/in.pcap";
@@ -85,14 +159,16 @@ TEST(L2CitizenshipTest, AnswersArpAndPingForItsAddressOnly) {
                         << "eal:\n  file_prefix: fh-l2-" << getpid() << "\n"
                         << "  args: [--no-huge, --no-shconf, -m, '256', --no-pci, --no-telemetry]\n"
                         << "ports:\n  - device: net_pcap0,rx_pcap=" << in << ",tx_pcap=" << out
-                        << "\n    addresses: [192.0.2.10]\n"
+                        << "\n    addresses: [192.0.2.10, '2001:db8::10']\n"
+                        << "    validate_udp_checksum: true\n"
                         << "grpc:\n  listen: 127.0.0.1:0\n"
                         << "metrics:\n  listen: 127.0.0.1:0\n";
   absl::StatusOr<testing::IngestdProcess> node =
       testing::StartIngestd("node/ingestd", config, {"--wait_for_subscribers=1"});
   ASSERT_TRUE(node.ok()) << node.status();
   testing::RecordCollector collector(node->grpc_address);
-  ASSERT_TRUE(collector.WaitForRecords(1, absl::Seconds(20)));  // every frame before it is done
+  // The three good datagrams; the last frame's record means every frame was handled.
+  ASSERT_TRUE(collector.WaitForRecords(3, absl::Seconds(20)));
   absl::StatusOr<std::string> page = testing::HttpGet(node->metrics_address, "/metrics");
   ASSERT_TRUE(page.ok()) << page.status();
   const std::vector<testing::Sample> m = testing::ParsePrometheusText(*page);
@@ -101,21 +177,30 @@ TEST(L2CitizenshipTest, AnswersArpAndPingForItsAddressOnly) {
   ASSERT_TRUE(exit_code.ok());
   EXPECT_EQ(*exit_code, 0);
 
-  EXPECT_EQ(testing::SumSamples(m, "firehose_rx_answered_packets_total", {{"kind", "arp"}}), 1);
-  EXPECT_EQ(testing::SumSamples(m, "firehose_rx_answered_packets_total", {{"kind", "icmp_echo"}}),
-            1);
+  auto answered = [&](const std::string& kind) {
+    return testing::SumSamples(m, "firehose_rx_answered_packets_total", {{"kind", kind}});
+  };
+  auto dropped = [&](const std::string& reason) {
+    return testing::SumSamples(m, "firehose_rx_dropped_packets_total", {{"reason", reason}});
+  };
+  EXPECT_EQ(answered("arp"), 1);
+  EXPECT_EQ(answered("icmp_echo"), 1);
+  EXPECT_EQ(answered("icmpv6_echo"), 1);
+  EXPECT_EQ(answered("ndp"), 2);
   const double received = testing::SumSamples(m, "firehose_rx_packets_total");
   EXPECT_EQ(received, frames.size());
+  EXPECT_EQ(testing::SumSamples(m, "firehose_rx_delivered_packets_total"), 3);
   EXPECT_EQ(received, testing::SumSamples(m, "firehose_rx_delivered_packets_total") +
                           testing::SumSamples(m, "firehose_rx_answered_packets_total") +
                           testing::SumSamples(m, "firehose_rx_dropped_packets_total"));
-  EXPECT_EQ(testing::SumSamples(m, "firehose_rx_dropped_packets_total", {{"reason", "not_ip"}}), 1);
-  EXPECT_EQ(testing::SumSamples(m, "firehose_rx_dropped_packets_total", {{"reason", "not_udp"}}),
-            1);
+  EXPECT_EQ(dropped("not_ip"), 1);
+  EXPECT_EQ(dropped("not_udp"), 3);  // ping, ping6 and solicitation for someone else
+  EXPECT_EQ(dropped("bad_udp_checksum"), 2);
 
-  // Exactly two frames left the node: the ARP reply and the echo reply, to the peer.
+  // Five frames left the node, in order: ARP reply, echo reply, ICMPv6 echo reply, and
+  // two advertisements. Our own byte checks first...
   const std::vector<std::vector<uint8_t>> sent = ReadPcap(out);
-  ASSERT_EQ(sent.size(), 2u);
+  ASSERT_EQ(sent.size(), 5u);
   const std::vector<uint8_t>& arp = sent[0];
   ASSERT_GE(arp.size(), 42u);
   EXPECT_TRUE(std::equal(kPeerMac.begin(), kPeerMac.end(), arp.begin()));
@@ -126,12 +211,37 @@ TEST(L2CitizenshipTest, AnswersArpAndPingForItsAddressOnly) {
             (std::vector<uint8_t>{192, 0, 2, 10}));
   const std::vector<uint8_t>& pong = sent[1];
   ASSERT_GE(pong.size(), 34u + 10u);
-  EXPECT_EQ(pong[23], 1);       // ICMP
-  EXPECT_EQ(pong[34], 0);       // echo reply
+  EXPECT_EQ(pong[23], 1);  // ICMP
+  EXPECT_EQ(pong[34], 0);  // echo reply
   EXPECT_EQ(OnesSum(pong.data() + 14, 20), 0xffff);
   EXPECT_EQ(OnesSum(pong.data() + 34, 10), 0xffff);
   EXPECT_EQ(std::vector<uint8_t>(pong.begin() + 30, pong.begin() + 34),
             (std::vector<uint8_t>{192, 0, 2, 1}));
+  EXPECT_EQ(sent[4].size(), 14u + 40 + 32) << "the DAD answer grew by its option";
+
+  // ...then scapy's, which recomputes every checksum itself.
+  int status = 0;
+  const std::vector<std::string> lines = VerifyWithScapy(out, &status);
+  EXPECT_EQ(status, 0) << absl::StrJoin(lines, "\n");
+  ASSERT_EQ(lines.size(), 5u) << absl::StrJoin(lines, "\n");
+  using ::testing::HasSubstr;
+  using ::testing::StartsWith;
+  EXPECT_THAT(lines[0], StartsWith("arp-reply psrc=192.0.2.10 hwsrc="));
+  EXPECT_THAT(lines[0], HasSubstr("pdst=192.0.2.1 hwdst=02:00:00:00:00:09"));
+  const std::string node_mac = lines[0].substr(lines[0].find("hwsrc=") + 6, 17);
+  EXPECT_THAT(
+      lines[1],
+      StartsWith("icmp-echo-reply src=192.0.2.10 dst=192.0.2.1 type=0 id=16962 seq=7 load=hi"));
+  EXPECT_EQ(lines[2],
+            "icmpv6-echo-reply src=2001:db8::10 dst=2001:db8::1 hlim=64 id=102 seq=3 load=hi6");
+  EXPECT_EQ(lines[3],
+            "ndp-na ethdst=02:00:00:00:00:09 src=2001:db8::10 dst=2001:db8::1 "
+            "hlim=255 tgt=2001:db8::10 R=0 S=1 O=1 lladdr=" +
+                node_mac);
+  EXPECT_EQ(lines[4],
+            "ndp-na ethdst=33:33:00:00:00:01 src=2001:db8::10 dst=ff02::1 "
+            "hlim=255 tgt=2001:db8::10 R=0 S=0 O=1 lladdr=" +
+                node_mac);
 }
 
 }  // namespace
