@@ -29,8 +29,8 @@ absl::StatusOr<CaptureTemplate> CaptureTemplate::Parse(absl::string_view text, i
     }
     int n = text[i + 1] - '0';
     if (n > captures) {
-      return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" uses $", n, " but the match has ",
-                                                     captures, " '*' component(s)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", text, "\" uses $", n, " but the match has ", captures, " '*' component(s)"));
     }
     if (!literal.empty()) {
       result.pieces_.push_back({std::move(literal), -1});

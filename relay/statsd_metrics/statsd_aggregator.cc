@@ -18,8 +18,8 @@ namespace {
 constexpr absl::string_view kOwnPrefix = "firehose_statsd_metrics_";
 
 constexpr absl::string_view kDropReasonNames[] = {
-    "malformed_batch", "malformed_record", "invalid_name", "invalid_value",
-    "negative_counter", "set_unsupported", "type_conflict", "series_limit",
+    "malformed_batch",  "malformed_record", "invalid_name",  "invalid_value",
+    "negative_counter", "set_unsupported",  "type_conflict", "series_limit",
 };
 static_assert(std::size(kDropReasonNames) == static_cast<size_t>(StatsdDropReason::kCount));
 
@@ -319,7 +319,9 @@ StatsdAggregator::Resolved StatsdAggregator::Resolve(absl::string_view statsd_na
     std::string key;
     AppendSanitizedLabelName(tag.substr(0, colon), &key);
     absl::string_view value = tag.substr(colon + 1);
-    if (kind == Kind::kHistogram && key == "le") {
+    // "le" belongs to histogram buckets and "quantile" to summaries; Prometheus tools
+    // (promtool's lint, histogram_quantile) misread either elsewhere.
+    if (key == "le" || key == "quantile") {
       ignore(StatsdTagIgnoreReason::kReservedLabel);
       continue;
     }
@@ -327,8 +329,9 @@ StatsdAggregator::Resolved StatsdAggregator::Resolve(absl::string_view statsd_na
       ignore(StatsdTagIgnoreReason::kInvalidUtf8);
       continue;
     }
-    auto same = std::find_if(labels.begin(), labels.end(),
-                             [&](const prometheus::ClientMetric::Label& l) { return l.name == key; });
+    auto same =
+        std::find_if(labels.begin(), labels.end(),
+                     [&](const prometheus::ClientMetric::Label& l) { return l.name == key; });
     if (same == labels.end()) {
       labels.push_back({std::move(key), std::string(value)});
     } else if (same - labels.begin() >= static_cast<ptrdiff_t>(mapped_count)) {
@@ -350,8 +353,8 @@ StatsdAggregator::Resolved StatsdAggregator::Resolve(absl::string_view statsd_na
 
   std::string canonical = name;
   for (const auto& label : labels) {
-    absl::StrAppend(&canonical, absl::string_view("\0", 1), label.name,
-                    absl::string_view("\0", 1), label.value);
+    absl::StrAppend(&canonical, absl::string_view("\0", 1), label.name, absl::string_view("\0", 1),
+                    label.value);
   }
   if (auto found = series_by_labels_.find(canonical); found != series_by_labels_.end()) {
     result.series = found->second;
@@ -497,10 +500,10 @@ void StatsdAggregator::CollectOwn(std::vector<prometheus::MetricFamily>* out) co
   for (size_t r = 0; r < stats_.dropped.size(); ++r) {
     counter(dropped, static_cast<double>(stats_.dropped[r]), kDropReasonNames[r]);
   }
-  prometheus::MetricFamily* tags = family(
-      "firehose_statsd_metrics_tags_ignored_total",
-      "DogStatsD tags not turned into labels, by reason (the record is kept).",
-      prometheus::MetricType::Counter);
+  prometheus::MetricFamily* tags =
+      family("firehose_statsd_metrics_tags_ignored_total",
+             "DogStatsD tags not turned into labels, by reason (the record is kept).",
+             prometheus::MetricType::Counter);
   for (size_t r = 0; r < stats_.tags_ignored.size(); ++r) {
     counter(tags, static_cast<double>(stats_.tags_ignored[r]), kTagReasonNames[r]);
   }

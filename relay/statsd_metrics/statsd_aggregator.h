@@ -58,7 +58,7 @@ enum class StatsdDropReason : uint8_t {
 enum class StatsdTagIgnoreReason : uint8_t {
   kNoValue,        // a bare "key" or "key:" tag
   kEmptyKey,       // ":value"
-  kReservedLabel,  // "le" on a histogram
+  kReservedLabel,  // "le" or "quantile": reserved for histograms and summaries
   kInvalidUtf8,    // a label value Prometheus would refuse
   kCount,
 };
@@ -98,8 +98,8 @@ class StatsdAggregator : public prometheus::Collectable {
   struct Series {
     Family* family = nullptr;
     std::vector<prometheus::ClientMetric::Label> labels;  // sorted by name
-    double value = 0;                                      // counter, gauge
-    uint64_t count = 0;                                    // histogram
+    double value = 0;                                     // counter, gauge
+    uint64_t count = 0;                                   // histogram
     double sum = 0;
     std::vector<uint64_t> buckets;  // per bound (not cumulative), then +Inf
   };
@@ -118,8 +118,8 @@ class StatsdAggregator : public prometheus::Collectable {
   StatsdAggregator(StatsdMetricsConfig config, NameMapper mapper);
 
   // Maps, sanitizes and finds or creates the series for one record's name and tags.
-  Resolved Resolve(absl::string_view statsd_name, Kind kind, const v1::Batch& batch,
-                   int tag_begin, int tag_end) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Resolved Resolve(absl::string_view statsd_name, Kind kind, const v1::Batch& batch, int tag_begin,
+                   int tag_end) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether a new family `name` of `kind` would expose a sample name already taken.
   bool CollidesWithExisting(absl::string_view name, Kind kind) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

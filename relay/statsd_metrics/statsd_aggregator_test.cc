@@ -110,8 +110,7 @@ TEST(StatsdAggregatorTest, CountersAreSummedAndScaledBySampleRate) {
   aggregator->Add(BatchOf({
       "api.login.requests:2|c|@0.5",  // 4
       "api.login.requests:1|c",       // 1
-      "api.search.requests:3|c",
-      "jobs.done:1.5|c",
+      "api.search.requests:3|c", "jobs.done:1.5|c",
       "jobs.done:1|c|@0.25",  // 4
       "jobs.done:-1|c",       // a counter cannot go down
   }));
@@ -129,10 +128,10 @@ TEST(StatsdAggregatorTest, GaugesKeepTheLastValueAndApplySignedDeltas) {
   auto aggregator = Make();
   aggregator->Add(BatchOf({
       "queue.depth:5|g|#q:a",
-      "queue.depth:+3|g|#q:a",   // 8
-      "queue.depth:-10|g|#q:a",  // -2: a signed value is a delta
+      "queue.depth:+3|g|#q:a",    // 8
+      "queue.depth:-10|g|#q:a",   // -2: a signed value is a delta
       "queue.depth:+1.5|g|#q:b",  // a delta on an unseen gauge starts from 0
-      "temp:21|g|@0.5",          // the sample rate does not scale a gauge
+      "temp:21|g|@0.5",           // the sample rate does not scale a gauge
   }));
   EXPECT_EQ(Value(*aggregator, "queue_depth", {{"q", "a"}}), -2);
   EXPECT_EQ(Value(*aggregator, "queue_depth", {{"q", "b"}}), 1.5);
@@ -149,7 +148,7 @@ TEST(StatsdAggregatorTest, TimersBecomeHistogramsInSeconds) {
   auto aggregator = Make(config);
   aggregator->Add(BatchOf({
       "rpc.latency:5|ms",
-      "rpc.latency:10|ms",  // exactly on a bound: that bucket (le)
+      "rpc.latency:10|ms",       // exactly on a bound: that bucket (le)
       "rpc.latency:50|ms|@0.1",  // stands for 10 samples
       "rpc.latency:2500|ms",
   }));
@@ -195,9 +194,9 @@ TEST(StatsdAggregatorTest, SetsAreDroppedAndCounted) {
   aggregator->Add(BatchOf({"users:alice|s", "users:bob|s", "hits:1|c"}));
   EXPECT_EQ(Dropped(*aggregator, StatsdDropReason::kSetUnsupported), 2u);
   EXPECT_FALSE(HasSample(*aggregator, "users"));
-  EXPECT_EQ(Value(*aggregator, "firehose_statsd_metrics_dropped_total",
-                  {{"reason", "set_unsupported"}}),
-            2);
+  EXPECT_EQ(
+      Value(*aggregator, "firehose_statsd_metrics_dropped_total", {{"reason", "set_unsupported"}}),
+      2);
   ExpectBalanced(*aggregator, 3);
 }
 
@@ -207,11 +206,11 @@ TEST(StatsdAggregatorTest, TagsBecomeLabels) {
   auto aggregator = Make(config);
   aggregator->Add(BatchOf({
       "req:1|c|#env:prod,k8s.pod-name:web-1",
-      "req:1|c|#k8s.pod-name:web-1,env:prod",  // tag order does not matter
+      "req:1|c|#k8s.pod-name:web-1,env:prod",                     // tag order does not matter
       "req:1|c|#env:prod,canary,k8s.pod-name:web-1,:x,env:prod",  // bare, empty key, repeat
-      "req:1|c|#env:dev,env:prod,k8s.pod-name:web-1",  // a later tag wins
-      "req:1|c|#env:prod,url:http://a/b?c",           // the value is after the first ':'
-      "http.home.hits:1|c|#route:ignored,zone:eu",    // the rule's labels win over tags
+      "req:1|c|#env:dev,env:prod,k8s.pod-name:web-1",             // a later tag wins
+      "req:1|c|#env:prod,url:http://a/b?c",         // the value is after the first ':'
+      "http.home.hits:1|c|#route:ignored,zone:eu",  // the rule's labels win over tags
       "req:1|c",
   }));
   EXPECT_EQ(Value(*aggregator, "req_total", {{"env", "prod"}, {"k8s_pod_name", "web-1"}}), 4);
@@ -223,21 +222,23 @@ TEST(StatsdAggregatorTest, TagsBecomeLabels) {
   // The same raw tags again: a cache hit still counts the ignored tags.
   aggregator->Add(BatchOf({"req:1|c|#env:prod,canary,k8s.pod-name:web-1,:x,env:prod"}));
   EXPECT_EQ(TagsIgnored(*aggregator, StatsdTagIgnoreReason::kNoValue), 2u);
-  EXPECT_EQ(Value(*aggregator, "firehose_statsd_metrics_tags_ignored_total",
-                  {{"reason", "empty_key"}}),
-            2);
+  EXPECT_EQ(
+      Value(*aggregator, "firehose_statsd_metrics_tags_ignored_total", {{"reason", "empty_key"}}),
+      2);
   EXPECT_EQ(Value(*aggregator, "req_total", {{"env", "prod"}, {"k8s_pod_name", "web-1"}}), 5);
   ExpectBalanced(*aggregator, 8);
 }
 
-TEST(StatsdAggregatorTest, LeTagIsIgnoredOnHistograms) {
+TEST(StatsdAggregatorTest, ReservedLabelTagsAreIgnored) {
   StatsdMetricsConfig config;
   config.histogram_buckets = {1};
   auto aggregator = Make(config);
-  aggregator->Add(BatchOf({"lat:2|h|#le:5,zone:eu", "g:1|g|#le:5"}));
+  aggregator->Add(BatchOf({"lat:2|h|#le:5,zone:eu", "g:1|g|#le:5,quantile:0.5"}));
   EXPECT_EQ(Value(*aggregator, "lat_count", {{"zone", "eu"}}), 1);
-  EXPECT_EQ(Value(*aggregator, "g", {{"le", "5"}}), 1);
-  EXPECT_EQ(TagsIgnored(*aggregator, StatsdTagIgnoreReason::kReservedLabel), 1u);
+  EXPECT_EQ(Value(*aggregator, "lat_bucket", {{"zone", "eu"}, {"le", "+Inf"}}), 1);
+  EXPECT_EQ(Value(*aggregator, "g"), 1);
+  EXPECT_EQ(TagsIgnored(*aggregator, StatsdTagIgnoreReason::kReservedLabel), 3u);
+  ExpectBalanced(*aggregator, 2);
 }
 
 TEST(StatsdAggregatorTest, TypeConflictsAreCountedNotExposedTwice) {
@@ -246,13 +247,13 @@ TEST(StatsdAggregatorTest, TypeConflictsAreCountedNotExposedTwice) {
   auto aggregator = Make(config);
   aggregator->Add(BatchOf({
       "done_total:1|c",
-      "done_total:9|g",       // same Prometheus name, another type
+      "done_total:9|g",  // same Prometheus name, another type
       "lat:1|h",
-      "lat.count:3|g",        // lat_count is one of lat's histogram samples
+      "lat.count:3|g",  // lat_count is one of lat's histogram samples
       "lat.count:3|g",
       "firehose_statsd_metrics_series:1|g",  // the aggregator's own name
       "db:1|g",
-      "db:1|h",               // db_bucket/_sum/_count would sit beside gauge db... and db
+      "db:1|h",  // db_bucket/_sum/_count would sit beside gauge db... and db
   }));
   EXPECT_EQ(Value(*aggregator, "done_total"), 1);
   EXPECT_EQ(Value(*aggregator, "lat_count"), 1);

@@ -103,7 +103,8 @@ absl::Status Reader::CheckFields(const YAML::Node& node, absl::string_view path,
   std::set<std::string> seen;
   for (const auto& entry : node) {
     if (!entry.first.IsScalar()) {
-      return Error(path, absl::StrCat("field names must be plain words, got ", KindOf(entry.first)));
+      return Error(path,
+                   absl::StrCat("field names must be plain words, got ", KindOf(entry.first)));
     }
     const std::string& key = entry.first.Scalar();
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
@@ -117,11 +118,11 @@ absl::Status Reader::CheckFields(const YAML::Node& node, absl::string_view path,
         }
       }
       if (best_distance <= std::max<size_t>(2, std::max(key.size(), best.size()) / 3)) {
-        return Error(path, absl::StrCat("unknown field ", Quote(key), " (did you mean ",
-                                        Quote(best), "?)"));
+        return Error(
+            path, absl::StrCat("unknown field ", Quote(key), " (did you mean ", Quote(best), "?)"));
       }
-      return Error(path, absl::StrCat("unknown field ", Quote(key), " (expected one of: ",
-                                      absl::StrJoin(allowed, ", "), ")"));
+      return Error(path, absl::StrCat("unknown field ", Quote(key),
+                                      " (expected one of: ", absl::StrJoin(allowed, ", "), ")"));
     }
     if (!seen.insert(key).second) {
       return Error(path, absl::StrCat("field ", Quote(key), " is given twice"));
@@ -154,8 +155,7 @@ absl::Status Reader::ReadBool(const YAML::Node& node, absl::string_view path, bo
   return absl::OkStatus();
 }
 
-absl::Status Reader::ReadDouble(const YAML::Node& node, absl::string_view path,
-                                double* out) const {
+absl::Status Reader::ReadDouble(const YAML::Node& node, absl::string_view path, double* out) const {
   std::string text;
   if (!node.IsScalar()) {
     return Error(path, absl::StrCat("must be a number, got ", KindOf(node)));
@@ -170,8 +170,8 @@ absl::Status Reader::ReadDouble(const YAML::Node& node, absl::string_view path,
 absl::Status Reader::ReadMapping(const YAML::Node& node, absl::string_view path,
                                  StatsdMapping* out) const {
   if (!node.IsMap()) {
-    return Error(path, absl::StrCat("must be a map with match, name and labels, got ",
-                                    KindOf(node)));
+    return Error(path,
+                 absl::StrCat("must be a map with match, name and labels, got ", KindOf(node)));
   }
   if (absl::Status s = CheckFields(node, path, {"match", "name", "labels"}); !s.ok()) {
     return s;
@@ -191,8 +191,8 @@ absl::Status Reader::ReadMapping(const YAML::Node& node, absl::string_view path,
     } else if (entry.second.IsNull()) {
       continue;  // "labels:" with nothing: no labels
     } else if (!entry.second.IsMap()) {
-      s = Error(field, absl::StrCat("must be a map of label name to value, got ",
-                                    KindOf(entry.second)));
+      s = Error(field,
+                absl::StrCat("must be a map of label name to value, got ", KindOf(entry.second)));
     } else {
       for (const auto& label : entry.second) {
         if (!label.first.IsScalar()) {
@@ -223,9 +223,9 @@ absl::Status Reader::ReadMapping(const YAML::Node& node, absl::string_view path,
 }
 
 absl::Status Reader::Read(const YAML::Node& section, StatsdMetricsConfig* config) const {
-  if (absl::Status s = CheckFields(
-          section, kSection,
-          {"enabled", "histogram_buckets", "timer_unit", "mappings", "max_series"});
+  if (absl::Status s =
+          CheckFields(section, kSection,
+                      {"enabled", "histogram_buckets", "timer_unit", "mappings", "max_series"});
       !s.ok()) {
     return s;
   }
@@ -294,7 +294,8 @@ absl::Status Reader::Read(const YAML::Node& section, StatsdMetricsConfig* config
 absl::Status ValidateStatsdMetricsConfig(const StatsdMetricsConfig& config,
                                          absl::string_view source_name) {
   auto error = [&](absl::string_view field, absl::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat(source_name, ": ", kSection, ".", field, ": ", what));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_name, ": ", kSection, ".", field, ": ", what));
   };
   const std::vector<double>& buckets = config.histogram_buckets;
   if (buckets.empty() || buckets.size() > kMaxHistogramBuckets) {
@@ -324,8 +325,8 @@ absl::Status ValidateStatsdMetricsConfig(const StatsdMetricsConfig& config,
     absl::StatusOr<CompiledMapping> compiled = CompileMapping(config.mappings[i]);
     if (!compiled.ok()) {
       // The message names the field inside the rule: "name: ...", "labels.x: ...".
-      return absl::InvalidArgumentError(absl::StrCat(source_name, ": ", kSection, ".mappings[",
-                                                     i, "].", compiled.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(source_name, ": ", kSection, ".mappings[", i,
+                                                     "].", compiled.status().message()));
     }
   }
   return absl::OkStatus();

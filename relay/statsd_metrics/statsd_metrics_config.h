@@ -38,8 +38,7 @@ struct StatsdMetricsConfig {
   bool enabled = false;
   // Upper bounds of the histogram buckets, in seconds for timers, strictly increasing;
   // +Inf is always added.
-  std::vector<double> histogram_buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                           0.5,   1,    2.5,   5,    10};
+  std::vector<double> histogram_buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   TimerUnit timer_unit = TimerUnit::kMilliseconds;
   std::vector<StatsdMapping> mappings;
   // Most series (label sets over all metric names) kept; records that would make a

@@ -95,14 +95,17 @@ statsd_metrics:
   EXPECT_EQ(ErrorOf("statsd_metrics: {histogram_buckets: [1, 0.5]}\n"),
             "relay.yaml: statsd_metrics.histogram_buckets[1]: bounds must increase strictly, "
             "got 0.5 after 1");
-  EXPECT_EQ(ErrorOf("statsd_metrics: {histogram_buckets: [0.1, fast]}\n"),
-            "relay.yaml: statsd_metrics.histogram_buckets[1]: must be a finite number, got \"fast\"");
-  EXPECT_EQ(ErrorOf("statsd_metrics: {histogram_buckets: [.inf]}\n"),
-            "relay.yaml: statsd_metrics.histogram_buckets[0]: must be a finite number, got \".inf\"");
+  EXPECT_EQ(
+      ErrorOf("statsd_metrics: {histogram_buckets: [0.1, fast]}\n"),
+      "relay.yaml: statsd_metrics.histogram_buckets[1]: must be a finite number, got \"fast\"");
+  EXPECT_EQ(
+      ErrorOf("statsd_metrics: {histogram_buckets: [.inf]}\n"),
+      "relay.yaml: statsd_metrics.histogram_buckets[0]: must be a finite number, got \".inf\"");
   EXPECT_EQ(ErrorOf("statsd_metrics: {histogram_buckets: []}\n"),
             "relay.yaml: statsd_metrics.histogram_buckets: must list 1 to 64 bucket bounds, got 0");
-  EXPECT_EQ(ErrorOf("statsd_metrics: {histogram_buckets: 5}\n"),
-            "relay.yaml: statsd_metrics.histogram_buckets: must be a list of numbers, got a scalar");
+  EXPECT_EQ(
+      ErrorOf("statsd_metrics: {histogram_buckets: 5}\n"),
+      "relay.yaml: statsd_metrics.histogram_buckets: must be a list of numbers, got a scalar");
   EXPECT_EQ(ErrorOf("statsd_metrics: [1, 2]\n"),
             "relay.yaml: statsd_metrics: must be a map of fields, got a list");
 }
