@@ -221,6 +221,11 @@ grpc::Status IngestService::Subscribe(grpc::ServerContext* context,
           v1::Heartbeat* heartbeat = notice.mutable_notice()->mutable_heartbeat();
           heartbeat->set_sent_unix_nanos(absl::ToUnixNanos(absl::Now()));
           heartbeat->set_last_published_seq(last_seq_());
+          heartbeat->set_epoch(epoch_());
+          if (options_.active) {
+            heartbeat->set_role(options_.active() ? v1::EpochChange::ROLE_ACTIVE
+                                                  : v1::EpochChange::ROLE_STANDBY);
+          }
           open = writer->Write(Serialize(notice));
           last_write = absl::Now();
         }

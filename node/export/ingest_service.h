@@ -47,6 +47,10 @@ struct IngestServiceOptions {
   // Empty: no token is required (the listener's TLS settings alone decide who may
   // connect). Otherwise every Subscribe must present one of these.
   std::vector<ConsumerToken> tokens;
+  // Whether the node is the active one of its pair, for the role heartbeats carry (a
+  // relay's readiness needs it on a quiet stream). Unset: heartbeats say
+  // ROLE_UNSPECIFIED.
+  std::function<bool()> active;
 };
 
 // Compares a presented secret with an expected one in time that depends only on the

@@ -1,0 +1,122 @@
+// The relay's config: the contract's example loads; grpc/metrics follow ingestd's rules
+// (read by its code); upstream and relay_id errors name the file and field.
+#include "relay/relay_config.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace firehose::relay {
+namespace {
+
+constexpr char kContractExample[] = R"(
+relay_id: relay-0
+grpc:
+  listen: "0.0.0.0:7070"
+  insecure: true
+  replay_bytes: 67108864
+  subscriber_queue_batches: 256
+  slow_subscriber: drop_oldest
+  heartbeat_ms: 1000
+metrics:
+  listen: "0.0.0.0:9102"
+upstream:
+  pairs:
+    - name: edge-1
+      nodes: ["10.0.0.11:50051", "10.0.0.12:50051"]
+  tls:
+    ca: /etc/firehose-relay/upstream/ca.crt
+    cert: /etc/firehose-relay/upstream/tls.crt
+    key: /etc/firehose-relay/upstream/tls.key
+    server_name: ""
+  token_file: /etc/firehose-relay/upstream/token
+  reconnect_backoff_ms: 500
+  idle_timeout_ms: 5000
+statsd_metrics:
+  enabled: false
+  histogram_buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+  timer_unit: milliseconds
+  mappings:
+    - match: "api.*.requests"
+      name: "api_requests_total"
+      labels: {endpoint: "$1"}
+  max_series: 100000
+)";
+
+std::string ErrorOf(const std::string& yaml) {
+  absl::StatusOr<RelayConfig> config = ParseRelayConfig(yaml, "relay.yaml");
+  return config.ok() ? "OK" : std::string(config.status().message());
+}
+
+TEST(RelayConfigTest, TheContractExampleLoads) {
+  absl::StatusOr<RelayConfig> config = ParseRelayConfig(kContractExample, "relay.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->relay_id, "relay-0");
+  EXPECT_EQ(config->server.grpc_listen, "0.0.0.0:7070");
+  EXPECT_TRUE(config->server.grpc_insecure);
+  EXPECT_EQ(config->server.replay_bytes, 67108864u);
+  EXPECT_EQ(config->server.metrics_listen, "0.0.0.0:9102");
+  ASSERT_EQ(config->pairs.size(), 1u);
+  EXPECT_EQ(config->pairs[0].name, "edge-1");
+  EXPECT_EQ(config->pairs[0].nodes.size(), 2u);
+  EXPECT_EQ(config->upstream_tls.ca, "/etc/firehose-relay/upstream/ca.crt");
+  EXPECT_EQ(config->upstream_token_file, "/etc/firehose-relay/upstream/token");
+  EXPECT_EQ(config->idle_timeout_ms, 5000u);
+  EXPECT_TRUE(config->statsd_metrics.IsMap());
+}
+
+TEST(RelayConfigTest, DefaultsListenOnLoopback) {
+  absl::StatusOr<RelayConfig> config = ParseRelayConfig(
+      "relay_id: r\nupstream: {pairs: [{name: p, nodes: ['127.0.0.1:1']}]}\n", "relay.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->server.grpc_listen, "127.0.0.1:7070");
+  EXPECT_EQ(config->server.metrics_listen, "127.0.0.1:9102");
+  EXPECT_EQ(config->reconnect_backoff_ms, 500u);
+  EXPECT_TRUE(config->statsd_metrics.IsNull() || !config->statsd_metrics.IsDefined());
+}
+
+TEST(RelayConfigTest, ErrorsNameTheFileAndField) {
+  const std::string pairs = "upstream: {pairs: [{name: p, nodes: ['127.0.0.1:1']}]}\n";
+  EXPECT_EQ(ErrorOf(pairs), "relay.yaml: relay_id: required field is missing");
+  EXPECT_NE(ErrorOf("relay_id: 'a b'\n" + pairs).find("relay.yaml: relay_id: must be"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf("relay_id: r\nbogus: 1\n" + pairs),
+            "relay.yaml: (top level): unknown field \"bogus\" (expected one of: relay_id, grpc, "
+            "metrics, upstream, statsd_metrics)");
+  EXPECT_EQ(ErrorOf("relay_id: r\nupstream: {pairs: []}\n"),
+            "relay.yaml: upstream.pairs: required: a list of at least one pair");
+  EXPECT_EQ(ErrorOf("relay_id: r\nupstream: {pairs: [{name: p, nodes: []}]}\n"),
+            "relay.yaml: upstream.pairs[0].nodes: needs at least one node");
+  EXPECT_EQ(ErrorOf("relay_id: r\nupstream: {pairs: [{name: p, nodes: [a:1]}, "
+                    "{name: p, nodes: [b:1]}]}\n"),
+            "relay.yaml: upstream.pairs[1].name: \"p\" is given twice");
+  EXPECT_EQ(ErrorOf("relay_id: r\nupstream: {pairs: [{name: p, nodes: [a:1]}], "
+                    "tls: {cert: c}}\n"),
+            "relay.yaml: upstream.tls.ca: required when upstream.tls is used");
+  EXPECT_NE(ErrorOf("relay_id: r\nupstream: {pairs: [{name: p, nodes: [a:1]}], "
+                    "idle_timeout_ms: 5}\n")
+                .find("upstream.idle_timeout_ms: must be an integer in 100..600000"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf("relay_id: r\ngrpc: {epoch_file: /x}\n" + pairs),
+            "relay.yaml: grpc.epoch_file: is not used by the relay (its epoch is its start "
+            "time); remove it");
+}
+
+TEST(RelayConfigTest, TheGrpcSectionFollowsIngestdsRules) {
+  const std::string pairs = "upstream: {pairs: [{name: p, nodes: ['127.0.0.1:1']}]}\n";
+  // Plaintext off the host must be asked for, exactly as for ingestd.
+  const std::string plaintext = ErrorOf("relay_id: r\ngrpc: {listen: '0.0.0.0:7070'}\n" + pairs);
+  EXPECT_NE(plaintext.find("relay.yaml"), std::string::npos) << plaintext;
+  EXPECT_NE(plaintext.find("grpc.listen"), std::string::npos) << plaintext;
+  const std::string policy = ErrorOf("relay_id: r\ngrpc: {slow_subscriber: maybe}\n" + pairs);
+  EXPECT_NE(policy.find("grpc.slow_subscriber"), std::string::npos) << policy;
+  const std::string unknown = ErrorOf("relay_id: r\ngrpc: {colour: red}\n" + pairs);
+  EXPECT_NE(unknown.find("grpc: unknown field \"colour\""), std::string::npos) << unknown;
+  const std::string clash =
+      ErrorOf("relay_id: r\ngrpc: {listen: '127.0.0.1:7070'}\nmetrics: {listen: "
+              "'127.0.0.1:7070'}\n" + pairs);
+  EXPECT_NE(clash.find("metrics.listen"), std::string::npos) << clash;
+}
+
+}  // namespace
+}  // namespace firehose::relay
