@@ -75,7 +75,9 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-stage="$work/stage"
+# dpkg-shlibdeps wants the binaries inside a source tree's debian/<package>/ and reads
+# debian/control for the package list: a minimal throw-away one serves.
+stage="$work/src/debian/firehose"
 pkg="$here/packaging"
 install -d -m 0755 "$stage/DEBIAN" "$stage/usr/bin" "$stage/lib/systemd/system" \
   "$stage/lib/udev/rules.d" "$stage/etc/firehose" "$stage/etc/default" \
@@ -100,9 +102,7 @@ install -m 0644 "$pkg/debian/copyright" "$stage/usr/share/doc/firehose/copyright
 install -m 0644 "$pkg/debian/conffiles" "$stage/DEBIAN/conffiles"
 install -m 0755 "$pkg/debian/postinst" "$pkg/debian/prerm" "$pkg/debian/postrm" "$stage/DEBIAN/"
 
-# Linked libraries: dpkg-shlibdeps reads debian/control for the package list, so give
-# it a minimal one in a scratch tree.
-mkdir -p "$work/src/debian"
+# Linked libraries, from each binary's NEEDED entries and the libraries' shlibs/symbols.
 printf 'Source: firehose\n\nPackage: firehose\nArchitecture: amd64\n' >"$work/src/debian/control"
 shlibs=$(cd "$work/src" && dpkg-shlibdeps -O --warnings=0 "$stage"/usr/bin/*) ||
   die "dpkg-shlibdeps failed"
