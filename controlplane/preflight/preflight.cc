@@ -357,16 +357,22 @@ class Checker {
       if (auto cpus = CmdlineCpus(*cmdline, "nohz_full")) nohz = *cpus;
     }
 
+    // The CPU lcore `index` (0 = main, then the workers) runs on: lcores.cpus when set,
+    // else the CPU of the same number. The checks below are about CPUs.
+    auto cpu_of = [&](size_t index, unsigned lcore) {
+      return index < config_.lcore_cpus.size() ? config_.lcore_cpus[index] : lcore;
+    };
     // Workers poll queues in port order; remember which port each one serves.
     std::vector<std::pair<unsigned, const config::PortConfig*>> workers;
     size_t next = 0;
     for (const config::PortConfig& port : config_.ports) {
       for (int q = 0; q < port.rx_queues && next < config_.worker_lcores.size(); ++q) {
-        workers.emplace_back(config_.worker_lcores[next++], &port);
+        workers.emplace_back(cpu_of(next + 1, config_.worker_lcores[next]), &port);
+        ++next;
       }
     }
 
-    std::set<unsigned> all = {config_.main_lcore};
+    std::set<unsigned> all = {cpu_of(0, config_.main_lcore)};
     for (const auto& [lcore, port] : workers) all.insert(lcore);
     for (unsigned lcore : all) {
       const std::string subject = absl::StrCat("lcore ", lcore);

@@ -591,7 +591,7 @@ absl::Status Reader::ReadPorts(const YAML::Node& node, IngestConfig* config) con
 }
 
 absl::Status Reader::ReadLcores(const YAML::Node& node, IngestConfig* config) const {
-  FIREHOSE_RETURN_IF_ERROR(CheckFields(node, "lcores", {"main", "workers"}));
+  FIREHOSE_RETURN_IF_ERROR(CheckFields(node, "lcores", {"main", "workers", "cpus"}));
   if (auto main = Field(node, "main")) {
     FIREHOSE_RETURN_IF_ERROR(ReadUnsigned(*main, "lcores.main", kLcore, &config->main_lcore));
   }
@@ -607,6 +607,18 @@ absl::Status Reader::ReadLcores(const YAML::Node& node, IngestConfig* config) co
       FIREHOSE_RETURN_IF_ERROR(
           ReadUnsigned(element, IndexPath("lcores.workers", i++), kLcore, &lcore));
       config->worker_lcores.push_back(lcore);
+    }
+  }
+  if (auto cpus = Field(node, "cpus")) {
+    if (!cpus->IsSequence()) {
+      return Error("lcores.cpus", absl::StrCat("must be a list of CPU ids, got ", KindOf(*cpus)));
+    }
+    config->lcore_cpus.clear();
+    size_t i = 0;
+    for (const YAML::Node& element : *cpus) {
+      unsigned cpu = 0;
+      FIREHOSE_RETURN_IF_ERROR(ReadUnsigned(element, IndexPath("lcores.cpus", i++), kLcore, &cpu));
+      config->lcore_cpus.push_back(cpu);
     }
   }
   return absl::OkStatus();
@@ -856,6 +868,13 @@ absl::Status ValidateLcores(const IngestConfig& config, absl::string_view source
           source, path,
           absl::StrCat("lcore ", lcore, " is already lcores.workers[", it->second, "]"));
     }
+  }
+  if (!config.lcore_cpus.empty() && config.lcore_cpus.size() != config.worker_lcores.size() + 1) {
+    return FieldError(source, "lcores.cpus",
+                      absl::StrCat("has ", config.lcore_cpus.size(), " CPU(s) for ",
+                                   config.worker_lcores.size() + 1,
+                                   " lcores; list one CPU for the main lcore, then one per "
+                                   "worker"));
   }
   uint64_t queues = 0;
   for (const PortConfig& port : config.ports) {

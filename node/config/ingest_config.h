@@ -87,6 +87,11 @@ struct IngestConfig {
   // YAML `lcores.main`: the EAL main lcore (0..127), which runs the export side and
   // the control API rather than an RX loop. Default 0.
   unsigned main_lcore = 0;
+  // YAML `lcores.cpus`: the CPU each lcore runs on, main first, then the workers in
+  // order (so 1 + workers entries). Empty (the default): each lcore runs on the CPU of
+  // the same number. Lets two lcores share a CPU, e.g. the main lcore and a worker on
+  // a 2-CPU machine: main 0, workers [1, 2], cpus [0, 1, 0].
+  std::vector<unsigned> lcore_cpus;
 
   // YAML `decoders`: UDP destination port (1..65535) -> decoder name. Packets to
   // other ports are dropped and counted. The name is checked by ingestd against its

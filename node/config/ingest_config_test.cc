@@ -552,6 +552,22 @@ TEST(PortNetConfigTest, BadAddressOrChecksumFlagNamesFileAndField) {
   EXPECT_THAT(flag.status().message(), HasSubstr("true or false"));
 }
 
+TEST(PortNetConfigTest, LcoreCpuMapLetsLcoresShareACpu) {
+  absl::StatusOr<IngestConfig> config = ParseIngestConfig(
+      "node_id: demo\nports:\n  - device: net_null0\n    rx_queues: 2\n"
+      "lcores:\n  main: 0\n  workers: [1, 2]\n  cpus: [0, 1, 0]\n",
+      "demo.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->lcore_cpus, ElementsAre(0u, 1u, 0u));
+  absl::StatusOr<IngestConfig> short_map = ParseIngestConfig(
+      "node_id: demo\nports:\n  - device: net_null0\n    rx_queues: 2\n"
+      "lcores:\n  main: 0\n  workers: [1, 2]\n  cpus: [0, 1]\n",
+      "demo.yaml");
+  ASSERT_FALSE(short_map.ok());
+  EXPECT_THAT(short_map.status().message(),
+              HasSubstr("demo.yaml: lcores.cpus: has 2 CPU(s) for 3 lcores"));
+}
+
 TEST(KernelBackendConfigTest, KernelBackendNeedsNoPorts) {
   absl::StatusOr<IngestConfig> config = ParseIngestConfig(
       "node_id: k\nbackend: kernel\nkernel:\n  bind_address: 127.0.0.1\n  workers: 2\n"

@@ -21,9 +21,7 @@ bool IsPciAddress(const std::string& device) {
   return std::regex_match(device.substr(0, device.find(',')), kPci);
 }
 
-std::string EthdevName(const std::string& device) {
-  return device.substr(0, device.find(','));
-}
+std::string EthdevName(const std::string& device) { return device.substr(0, device.find(',')); }
 
 std::vector<std::string> BuildEalArgs(const config::IngestConfig& config,
                                       const std::string& program) {
@@ -36,14 +34,15 @@ std::vector<std::string> BuildEalArgs(const config::IngestConfig& config,
                                    std::to_string(config.main_lcore),
                                    "--file-prefix",
                                    config.file_prefix};
-  // An explicit lcore-to-CPU map in eal.args (e.g. "--lcores=0@0,1@1,2@0", which lets
-  // the main lcore share a CPU with a worker on a small machine) replaces the list:
-  // EAL refuses both.
-  for (const std::string& arg : config.eal_args) {
-    if (arg.rfind("--lcores", 0) == 0) {
-      args.erase(args.begin() + 1, args.begin() + 3);
-      break;
+  // lcores.cpus maps each lcore onto a CPU (EAL's --lcores=LCORE@CPU,...), which lets
+  // two lcores share one; EAL refuses -l and --lcores together.
+  if (!config.lcore_cpus.empty()) {
+    std::vector<std::string> map;
+    for (size_t i = 0; i < lcores.size() && i < config.lcore_cpus.size(); ++i) {
+      map.push_back(absl::StrCat(lcores[i], "@", config.lcore_cpus[i]));
     }
+    args[1] = "--lcores";
+    args[2] = absl::StrJoin(map, ",");
   }
   args.insert(args.end(), config.eal_args.begin(), config.eal_args.end());
   for (const config::PortConfig& port : config.ports) {

@@ -27,20 +27,20 @@ TEST(EalTest, BuildsArgumentsFromConfig) {
   config.eal_args = {"--no-huge", "-m", "256"};
   config.ports = {{"net_pcap0,rx_pcap=/x.pcap", 1, 1024}, {"0000:3b:00.0", 1, 1024}};
   EXPECT_THAT(BuildEalArgs(config, "ingestd"),
-              ElementsAre("ingestd", "-l", "0,1,3", "--main-lcore", "0", "--file-prefix",
-                          "fh-test", "--no-huge", "-m", "256", "--vdev",
-                          "net_pcap0,rx_pcap=/x.pcap", "-a", "0000:3b:00.0"));
+              ElementsAre("ingestd", "-l", "0,1,3", "--main-lcore", "0", "--file-prefix", "fh-test",
+                          "--no-huge", "-m", "256", "--vdev", "net_pcap0,rx_pcap=/x.pcap", "-a",
+                          "0000:3b:00.0"));
 }
 
-TEST(EalTest, ExplicitLcoreMapReplacesTheLcoreList) {
+TEST(EalTest, CpuMapBecomesEalLcoresOption) {
   config::IngestConfig config;
   config.main_lcore = 0;
   config.worker_lcores = {1, 2};
+  config.lcore_cpus = {0, 1, 0};  // worker lcore 2 shares CPU 0 with the main lcore
   config.file_prefix = "fh-test";
-  config.eal_args = {"--lcores=0@0,1@1,2@0"};
   EXPECT_THAT(BuildEalArgs(config, "ingestd"),
-              ElementsAre("ingestd", "--main-lcore", "0", "--file-prefix", "fh-test",
-                          "--lcores=0@0,1@1,2@0"));
+              ElementsAre("ingestd", "--lcores", "0@0,1@1,2@0", "--main-lcore", "0",
+                          "--file-prefix", "fh-test"));
 }
 
 }  // namespace
