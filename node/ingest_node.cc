@@ -17,6 +17,7 @@
 #include "grpcpp/grpcpp.h"
 #include "node/dataplane/eal.h"
 #include "node/decode/decoder_registry.h"
+#include "node/decode/netflow_decoder.h"
 #include "node/export/epoch_file.h"
 #include "node/export/grpc_server.h"
 #include "prometheus/exposer.h"
@@ -240,7 +241,6 @@ absl::Status IngestNode::StartExport(const config::IngestConfig& config) {
   exporter::IngestServiceOptions service_options;
   service_options.heartbeat_interval = absl::Milliseconds(config.heartbeat_ms);
   service_options.tokens = *std::move(tokens);
-  service_options.active = [this] { return publisher_->active(); };
   service_ = std::make_unique<exporter::IngestService>(
       hub_.get(), [this] { return publisher_->last_seq(); },
       [this] { return publisher_->epoch(); }, std::move(service_options));
@@ -347,6 +347,48 @@ absl::Status IngestNode::SendGratuitousArp(const std::string& ipv4) {
     return absl::FailedPreconditionError("gratuitous ARP needs the DPDK backend");
   }
   return absl::OkStatus();
+}
+
+dataplane::TemplateMailbox& IngestNode::MailboxOf(Worker& worker) {
+  return worker.socket != nullptr ? worker.socket->templates() : worker.rx->templates();
+}
+
+bool IngestNode::has_templates() const {
+  for (const Worker& worker : workers_) {
+    for (const auto& decoder : worker.decoders) {
+      if (decoder->name() == "netflow") return true;
+    }
+  }
+  return false;
+}
+
+uint64_t IngestNode::template_changes() const {
+  uint64_t changes = 0;
+  for (const Worker& worker : workers_) {
+    for (const auto& decoder : worker.decoders) {
+      if (decoder->name() != "netflow") continue;
+      const auto* netflow = static_cast<const decode::NetflowDecoder*>(decoder.get());
+      changes += netflow->templates_learned() + netflow->templates_withdrawn();
+    }
+  }
+  return changes;
+}
+
+absl::StatusOr<std::string> IngestNode::ExportTemplates(absl::Duration timeout) {
+  std::vector<std::string> exports;
+  for (Worker& worker : workers_) {
+    std::optional<std::vector<std::string>> answer = MailboxOf(worker).Export(timeout);
+    if (!answer.has_value()) {
+      return absl::UnavailableError(
+          absl::StrCat("worker ", &worker - workers_.data(), " did not export its templates"));
+    }
+    for (std::string& one : *answer) exports.push_back(std::move(one));
+  }
+  return decode::FlowTemplateCache::MergeExports(exports);
+}
+
+void IngestNode::ImportTemplates(const std::string& templates) {
+  for (Worker& worker : workers_) MailboxOf(worker).PostImport(templates);
 }
 
 std::string IngestNode::Summary() const {

@@ -61,6 +61,18 @@ class IngestNode {
   // poll.
   absl::Status SendGratuitousArp(const std::string& ipv4);
 
+  // NetFlow v9/IPFIX template sharing with the other node of a pair (each worker's
+  // caches are touched only by that worker: these go through its TemplateMailbox).
+  // Whether any worker runs a NetFlow decoder.
+  bool has_templates() const;
+  // Templates learned + withdrawn over all workers: moves whenever the caches change.
+  uint64_t template_changes() const;
+  // Every worker's caches merged into one export; fails when a worker does not answer
+  // within `timeout` (e.g. before Go()).
+  absl::StatusOr<std::string> ExportTemplates(absl::Duration timeout);
+  // Every worker imports `templates` (replacing its caches) at its next poll.
+  void ImportTemplates(const std::string& templates);
+
   // A one-line account of what moved, for the log at exit.
   std::string Summary() const;
 
@@ -89,6 +101,7 @@ class IngestNode {
   static absl::StatusOr<std::vector<dataplane::DecoderRoute>> MakeRoutes(
       const config::IngestConfig& config, Worker& worker);
   static const dataplane::QueueCounters& CountersOf(const Worker& worker);
+  static dataplane::TemplateMailbox& MailboxOf(Worker& worker);
   absl::Status StartExport(const config::IngestConfig& config);
   absl::Status StartMetrics(const config::IngestConfig& config);
   static int WorkerMain(void* worker);

@@ -13,9 +13,11 @@
 //
 // With --control_socket it follows controld's role and epoch (controlplane/role): it
 // starts standby, publishes only while controld's last ACTIVE assignment is still
-// valid, and on promotion announces --service_ip by gratuitous ARP. Without it the node
-// is active in its own epoch, as a single node needs. main() is the only place the node
-// links control-plane code (both are plain client libraries, never on the data path).
+// valid, and on promotion announces --service_ip by gratuitous ARP; it shares NetFlow
+// templates with the pair through controld (active: hands them over; standby: imports
+// them). Without it the node is active in its own epoch, as a single node needs.
+// main() is the only place the node links control-plane code (plain client libraries,
+// never on the data path).
 #include <signal.h>
 
 #include <cstdio>
@@ -29,6 +31,7 @@
 #include "controlplane/preflight/preflight.h"
 #include "controlplane/preflight/report.h"
 #include "controlplane/role/role_follower.h"
+#include "controlplane/role/template_publisher.h"
 #include "controlplane/systemd/sd_notify.h"
 #include "node/config/ingest_config.h"
 #include "node/ingest_node.h"
@@ -125,6 +128,7 @@ int main(int argc, char** argv) {
 
   // Follows controld from before the workers start, so a standby node never publishes.
   std::unique_ptr<firehose::role::RoleFollower> follower;
+  std::unique_ptr<firehose::role::TemplatePublisher> template_publisher;
   const std::string control_socket = absl::GetFlag(FLAGS_control_socket);
   if (!control_socket.empty()) {
     firehose::IngestNode* raw_node = node->get();
@@ -144,7 +148,23 @@ int main(int argc, char** argv) {
             }
           }
         });
+    // NetFlow templates: a standby imports the pair's (from etcd, via controld) into
+    // every worker; an active hands its own to controld whenever they change.
+    follower->OnTemplates([raw_node](const std::string& templates, uint64_t revision) {
+      raw_node->ImportTemplates(templates);
+      spdlog::info("templates of revision {} ({} bytes) handed to the workers", revision,
+                   templates.size());
+    });
     follower->Start();
+    if (raw_node->has_templates()) {
+      firehose::role::TemplatePublisher::Hooks hooks;
+      hooks.changes = [raw_node] { return raw_node->template_changes(); };
+      hooks.export_templates = [raw_node] { return raw_node->ExportTemplates(absl::Seconds(1)); };
+      hooks.active = [&follower] { return follower->Current().active; };
+      template_publisher = std::make_unique<firehose::role::TemplatePublisher>(
+          control_socket, config->node_id, std::move(hooks));
+      template_publisher->Start();
+    }
     spdlog::info("following controld on {}; standby until assigned active", control_socket);
   }
 
@@ -174,6 +194,7 @@ int main(int argc, char** argv) {
     }
   }
   // Stops role changes before the node they act on goes away.
+  if (template_publisher != nullptr) template_publisher->Stop();
   if (follower != nullptr) follower->Stop();
   (*node)->Stop(absl::Milliseconds(absl::GetFlag(FLAGS_drain_timeout_ms)));
   spdlog::info("{}", (*node)->Summary());

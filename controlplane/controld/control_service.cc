@@ -24,8 +24,9 @@ PreflightCheck::Verdict ToProto(preflight::Verdict verdict) {
   return PreflightCheck::VERDICT_UNSPECIFIED;
 }
 
-// How often a stream checks whether its client went away between refreshes.
-constexpr absl::Duration kCancelPoll = absl::Milliseconds(100);
+// How often a stream checks whether its client went away or the lease was refreshed
+// between refreshes.
+constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
 
 }  // namespace
 
@@ -52,6 +53,32 @@ void ControlService::SetRole(firehose::v1::Role role, uint64_t epoch) {
   role_ = role;
   epoch_ = epoch;
   ++role_version_;
+}
+
+void ControlService::SetTemplates(std::string templates, uint64_t revision) {
+  absl::MutexLock lock(&mu_);
+  templates_ = std::move(templates);
+  templates_revision_ = revision;
+  ++role_version_;
+}
+
+grpc::Status ControlService::PublishTemplates(
+    grpc::ServerContext* /*context*/, const firehose::v1::PublishTemplatesRequest* request,
+    firehose::v1::PublishTemplatesResponse* response) {
+  if (request->node_id() != options_.config.node_id) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("this controld serves node \"", options_.config.node_id,
+                                     "\", not \"", request->node_id(), "\""));
+  }
+  if (!options_.store_templates) return grpc::Status::OK;  // standalone: no one to share with
+  absl::StatusOr<uint64_t> revision = options_.store_templates(request->templates());
+  if (absl::IsFailedPrecondition(revision.status())) return grpc::Status::OK;  // standby
+  if (!revision.ok()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(revision.status().message()));
+  }
+  response->set_stored(true);
+  response->set_revision(*revision);
+  return grpc::Status::OK;
 }
 
 void ControlService::Shutdown() {
@@ -138,6 +165,15 @@ grpc::Status ControlService::WatchRole(grpc::ServerContext* context,
   const absl::Duration refresh = options_.lease_ttl / 3;
   const uint32_t valid_ms = static_cast<uint32_t>(absl::ToInt64Milliseconds(options_.lease_ttl));
   uint64_t sequence = 0;
+  uint64_t templates_sent = 0;
+  // The deadline last sent; a refreshed lease moves it and is pushed at the next poll.
+  auto deadline_now = [this]() -> int64_t {
+    if (!options_.active_deadline) return 0;
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               options_.active_deadline().time_since_epoch())
+        .count();
+  };
+  int64_t deadline_sent = 0;
   while (true) {
     firehose::v1::RoleAssignment assignment;
     uint64_t seen_version;
@@ -147,14 +183,24 @@ grpc::Status ControlService::WatchRole(grpc::ServerContext* context,
       assignment.set_role(role_);
       assignment.set_epoch(epoch_);
       seen_version = role_version_;
+      if (role_ != firehose::v1::ROLE_ACTIVE && templates_revision_ != templates_sent) {
+        assignment.set_templates(templates_);
+        assignment.set_templates_revision(templates_revision_);
+        templates_sent = templates_revision_;
+      }
+    }
+    deadline_sent = 0;
+    if (assignment.role() == firehose::v1::ROLE_ACTIVE) {
+      deadline_sent = deadline_now();
+      assignment.set_valid_until_monotonic_ns(deadline_sent);
     }
     assignment.set_node_id(options_.config.node_id);
     assignment.set_valid_for_ms(valid_ms);
     assignment.set_sequence(++sequence);
     if (!writer->Write(assignment)) return grpc::Status::OK;  // the client went away
 
-    // Sleep until the refresh is due, the role changes, or shutdown; wake now and then
-    // to notice a cancelled client.
+    // Sleep until the refresh is due, the role or lease changes, or shutdown; wake now
+    // and then to notice a cancelled client or a refreshed lease.
     const absl::Time due = absl::Now() + refresh;
     absl::MutexLock lock(&mu_);
     auto woken = [this, seen_version]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -163,6 +209,7 @@ grpc::Status ControlService::WatchRole(grpc::ServerContext* context,
     while (!mu_.AwaitWithTimeout(absl::Condition(&woken), std::min(kCancelPoll, due - absl::Now())) &&
            absl::Now() < due) {
       if (context->IsCancelled()) return grpc::Status::CANCELLED;
+      if (deadline_sent != 0 && deadline_now() > deadline_sent) break;
     }
   }
 }

@@ -27,7 +27,9 @@
 #include "absl/strings/str_cat.h"
 #include "controlplane/controld/control_service.h"
 #include "controlplane/controld/health_monitor.h"
+#include "controlplane/controld/template_relay.h"
 #include "controlplane/etcd/elector.h"
+#include "controlplane/etcd/template_store.h"
 #include "controlplane/preflight/preflight.h"
 #include "controlplane/systemd/sd_notify.h"
 #include "grpcpp/grpcpp.h"
@@ -110,12 +112,24 @@ int main(int argc, char** argv) {
   const std::string etcd_target = absl::GetFlag(FLAGS_etcd);
   // Declared before the service, whose hooks call it, and stopped after the server.
   std::unique_ptr<firehose::etcd::Elector> elector;
+  // The pair's shared NetFlow templates in etcd (with --etcd only).
+  std::unique_ptr<firehose::etcd::TemplateStore> template_store;
+  std::unique_ptr<firehose::controld::TemplateRelay> template_relay;
   if (!etcd_target.empty()) {
     service_options.election = absl::StrCat("etcd ", etcd_target, " ", absl::GetFlag(FLAGS_election));
     service_options.lease_remaining = [&elector] { return elector->state().lease_remaining; };
     service_options.resign = [&elector] { elector->Resign(); };
     service_options.set_drained = [&elector](bool drained) { elector->SetDrained(drained); };
     service_options.drained = [&elector] { return elector->state().drained; };
+    service_options.active_deadline = [&elector] { return elector->state().active_deadline; };
+    template_store = std::make_unique<firehose::etcd::TemplateStore>(
+        etcd_target, firehose::etcd::TemplatesKey(absl::GetFlag(FLAGS_election)));
+    service_options.store_templates =
+        [&elector, &template_store](const std::string& templates) -> absl::StatusOr<uint64_t> {
+      const firehose::etcd::Elector::State state = elector->state();
+      if (!state.active) return absl::FailedPreconditionError("standby");
+      return template_store->Put(templates, state.leader_key, state.epoch);
+    };
   }
   firehose::controld::ControlService service(service_options, &health);
   if (etcd_target.empty()) {
@@ -135,6 +149,12 @@ int main(int argc, char** argv) {
           spdlog::info("role {} epoch {}", active ? "ACTIVE" : "STANDBY", epoch);
           service.SetRole(active ? firehose::v1::ROLE_ACTIVE : firehose::v1::ROLE_STANDBY,
                           epoch);
+        });
+    template_relay = std::make_unique<firehose::controld::TemplateRelay>(
+        template_store.get(), absl::Milliseconds(ttl_ms / 4),
+        [&elector] { return elector->state().active; },
+        [&service](std::string templates, uint64_t revision) {
+          service.SetTemplates(std::move(templates), revision);
         });
   }
 
@@ -239,6 +259,7 @@ int main(int argc, char** argv) {
 
   health.Start();
   if (elector) elector->Start();
+  if (template_relay) template_relay->Start();
   update_metrics();
   std::printf("READY control=unix:%s metrics=%s\n", socket_path.c_str(), metrics_address.c_str());
   std::fflush(stdout);
@@ -273,6 +294,7 @@ int main(int argc, char** argv) {
   spdlog::info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
   firehose::systemd::NotifyStopping();
   // Step down first, so the other node can take over while this one winds down.
+  if (template_relay) template_relay->Stop();
   if (elector) elector->Stop();
   service.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

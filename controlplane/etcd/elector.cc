@@ -20,8 +20,17 @@ constexpr absl::Duration kLeaderPoll = absl::Milliseconds(50);
 // Pause before retrying after etcd refused or did not answer.
 constexpr absl::Duration kRetryPause = absl::Milliseconds(250);
 
+// Pause between asks for the next leader during a planned hand-over.
+constexpr absl::Duration kHandoverPoll = absl::Milliseconds(20);
+
+using SteadyClock = std::chrono::steady_clock;
+
 void SetDeadline(grpc::ClientContext* context, absl::Duration timeout) {
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+}
+
+absl::Duration Since(SteadyClock::time_point then) {
+  return absl::FromChrono(SteadyClock::now() - then);
 }
 
 }  // namespace
@@ -61,8 +70,11 @@ Elector::State Elector::state() const {
   absl::MutexLock lock(&mu_);
   State s = state_;
   if (lease_ttl_seconds_ > 0) {
-    s.lease_remaining = std::max(
-        absl::ZeroDuration(), absl::Seconds(lease_ttl_seconds_) - (absl::Now() - last_refresh_));
+    s.lease_remaining = std::max(absl::ZeroDuration(),
+                                 absl::Seconds(lease_ttl_seconds_) - Since(last_refresh_));
+    s.active_deadline = last_refresh_ + absl::ToChronoNanoseconds(
+                                            absl::Seconds(lease_ttl_seconds_) -
+                                            options_.deadline_margin);
   }
   return s;
 }
@@ -72,12 +84,13 @@ bool Elector::Stopping() const {
   return stopping_;
 }
 
-void Elector::SetActive(bool active, uint64_t epoch) {
+void Elector::SetActive(bool active, uint64_t epoch, const std::string& leader_key) {
   {
     absl::MutexLock lock(&mu_);
     if (state_.active == active && state_.epoch == epoch) return;
     state_.active = active;
     state_.epoch = epoch;
+    state_.leader_key = leader_key;
   }
   on_change_(active, epoch);
 }
@@ -92,7 +105,7 @@ void Elector::KeepAlive(int64_t lease_id, std::shared_ptr<grpc::ClientContext> c
   while (true) {
     // One short stream per refresh, under a deadline: a stalled etcd must make the
     // refresh fail, not block it forever.
-    const absl::Time sent = absl::Now();
+    const SteadyClock::time_point sent = SteadyClock::now();
     grpc::ClientContext context;
     SetDeadline(&context, std::min(every, kCallTimeout));
     auto stream = stub->LeaseKeepAlive(&context);
@@ -105,7 +118,8 @@ void Elector::KeepAlive(int64_t lease_id, std::shared_ptr<grpc::ClientContext> c
 
     absl::MutexLock lock(&mu_);
     if (answered && response.ttl() > 0) {
-      // Counted from when the request left: the server's expiry is no earlier.
+      // Counted from when the request left: etcd restarts the TTL on receipt, which is
+      // later, so the server's expiry is no earlier than sent + TTL.
       last_refresh_ = sent;
       lease_ttl_seconds_ = response.ttl();
     } else if (answered) {
@@ -116,18 +130,43 @@ void Elector::KeepAlive(int64_t lease_id, std::shared_ptr<grpc::ClientContext> c
     }
     // Past the TTL without a refresh the lease may be gone server-side: give up on it
     // (and on a campaign that would otherwise wait on a dead lease).
-    if (absl::Now() - last_refresh_ >= absl::Seconds(lease_ttl_seconds_)) lease_lost_ = true;
+    if (Since(last_refresh_) >= absl::Seconds(lease_ttl_seconds_)) lease_lost_ = true;
     if (lease_lost_ || stopping_) {
       campaign->TryCancel();
       return;
     }
     auto ended = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return lease_lost_ || stopping_; };
-    mu_.AwaitWithTimeout(absl::Condition(&ended), every - (absl::Now() - sent));
+    mu_.AwaitWithTimeout(absl::Condition(&ended), every - Since(sent));
     if (lease_lost_ || stopping_) {
       campaign->TryCancel();
       return;
     }
   }
+}
+
+bool Elector::HandOver(const std::string& own_key) {
+  auto election_stub = v3electionpb::Election::NewStub(channel_);
+  const SteadyClock::time_point start = SteadyClock::now();
+  bool successor = false;
+  while (Since(start) < options_.handover_wait) {
+    v3electionpb::LeaderRequest request;
+    request.set_name(options_.election);
+    v3electionpb::LeaderResponse response;
+    grpc::ClientContext context;
+    SetDeadline(&context, kCallTimeout);
+    const grpc::Status status = election_stub->Leader(&context, request, &response);
+    if (status.ok() && response.kv().key() != own_key) {
+      successor = true;
+      break;
+    }
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&lease_lost_), kHandoverPoll)) return false;
+  }
+  // With a successor, overlap so its ingestd is publishing before this one stops; the
+  // term still ends by active_deadline, which the keeper goes on extending.
+  absl::MutexLock lock(&mu_);
+  if (successor) mu_.AwaitWithTimeout(absl::Condition(&lease_lost_), options_.handover_overlap);
+  return !lease_lost_;
 }
 
 void Elector::RunTerm() {
@@ -150,6 +189,8 @@ void Elector::RunTerm() {
   etcdserverpb::LeaseGrantRequest grant;
   grant.set_ttl(ttl_seconds);
   etcdserverpb::LeaseGrantResponse granted;
+  // The lease's life starts when etcd receives the grant, no earlier than this.
+  const SteadyClock::time_point grant_sent = SteadyClock::now();
   grpc::ClientContext grant_context;
   SetDeadline(&grant_context, kCallTimeout);
   const grpc::Status grant_status = lease_stub->LeaseGrant(&grant_context, grant, &granted);
@@ -165,7 +206,7 @@ void Elector::RunTerm() {
   {
     absl::MutexLock lock(&mu_);
     lease_lost_ = false;
-    last_refresh_ = absl::Now();
+    last_refresh_ = grant_sent;
     lease_ttl_seconds_ = granted.ttl();
     campaign_ = campaign;
     if (stopping_) campaign->TryCancel();
@@ -180,25 +221,42 @@ void Elector::RunTerm() {
   v3electionpb::CampaignResponse response;
   const grpc::Status campaigned = election_stub->Campaign(campaign.get(), request, &response);
   bool lost = false;
+  bool resigned = false;
   if (campaigned.ok()) {
-    SetActive(true, static_cast<uint64_t>(response.leader().rev()));
-    absl::MutexLock lock(&mu_);
-    auto must_step_down = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stopping_ || resign_requested_ || lease_lost_ || drained_;
-    };
-    while (!mu_.AwaitWithTimeout(absl::Condition(&must_step_down), kLeaderPoll)) {
-      // Two refreshes in a row missed: step down before etcd could expire the lease and
-      // let the other node win, so the two terms never overlap.
-      if (absl::Now() - last_refresh_ > options_.ttl * 2 / 3) {
-        lease_lost_ = true;
-        state_.last_error = "cut off from etcd: stepped down before the lease could expire";
+    SetActive(true, static_cast<uint64_t>(response.leader().rev()), response.leader().key());
+    bool planned = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto must_step_down = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || resign_requested_ || lease_lost_ || drained_;
+      };
+      while (!mu_.AwaitWithTimeout(absl::Condition(&must_step_down), kLeaderPoll)) {
+        // Two refreshes in a row missed: step down before etcd could expire the lease
+        // and let the other node win, so the two terms never overlap.
+        if (Since(last_refresh_) > options_.ttl * 2 / 3) {
+          lease_lost_ = true;
+          state_.last_error = "cut off from etcd: stepped down before the lease could expire";
+        }
       }
+      lost = lease_lost_;
+      planned = !lost && !stopping_ && (resign_requested_ || drained_);
     }
-    lost = lease_lost_;
+    if (planned) {
+      // Make-before-break: the successor is elected (higher epoch) while this node
+      // still publishes in its own.
+      resigned = true;
+      v3electionpb::ResignRequest resign;
+      *resign.mutable_leader() = response.leader();
+      v3electionpb::ResignResponse unused;
+      grpc::ClientContext context;
+      SetDeadline(&context, kCallTimeout);
+      (void)election_stub->Resign(&context, resign, &unused);
+      lost = !HandOver(response.leader().key());
+    }
   }
   // Demote before anything else can happen.
   SetActive(false, 0);
-  if (campaigned.ok() && !lost) {
+  if (campaigned.ok() && !lost && !resigned) {
     v3electionpb::ResignRequest resign;
     *resign.mutable_leader() = response.leader();
     v3electionpb::ResignResponse resigned;

@@ -99,9 +99,15 @@ TEST_F(ElectorTest, ResignationHandsTheTermToTheOther) {
   Elector b(OptionsFor(*etcd_, "node-b"), b_log.Callback());
   b.Start();
   absl::SleepFor(absl::Milliseconds(500));
+  const uint64_t a_epoch = a_log.last_epoch();
   a.Resign();
-  ASSERT_TRUE(b_log.WaitFor(true, absl::Seconds(5)));
-  EXPECT_FALSE(a_log.active());
+  auto b_rose = b_log.WaitFor(true, absl::Seconds(5));
+  ASSERT_TRUE(b_rose.has_value());
+  EXPECT_GT(b_log.last_epoch(), a_epoch);
+  // Make-before-break: A steps down after B rose, within its overlap.
+  auto a_fell = a_log.WaitFor(false, absl::Seconds(3));
+  ASSERT_TRUE(a_fell.has_value());
+  EXPECT_GE(*a_fell, *b_rose);
   // After its hold, A campaigns again but stays standby behind B.
   absl::SleepFor(absl::Seconds(4));
   EXPECT_FALSE(a_log.active());

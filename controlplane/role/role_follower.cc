@@ -1,14 +1,15 @@
 // Following controld's role stream with expiry; see role_follower.h.
 #include "controlplane/role/role_follower.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace firehose::role {
 namespace {
 
-// How often validity is re-checked between assignments: the demotion happens at most
-// this late after an assignment expires.
-constexpr absl::Duration kExpiryCheck = absl::Milliseconds(20);
+// The expirer sleeps until the current deadline, but at most this long (a new
+// assignment only ever moves the deadline later, or changes the role via Publish).
+constexpr absl::Duration kExpiryCheck = absl::Milliseconds(100);
 // Pause before reconnecting to a controld that is not there.
 constexpr absl::Duration kReconnectPause = absl::Milliseconds(100);
 
@@ -32,6 +33,12 @@ void RoleFollower::Stop() {
   }
   if (follower_.joinable()) follower_.join();
   if (expirer_.joinable()) expirer_.join();
+}
+
+std::chrono::steady_clock::time_point RoleFollower::valid_until() const {
+  absl::MutexLock lock(&mu_);
+  return role_ == firehose::v1::ROLE_ACTIVE ? valid_until_
+                                            : std::chrono::steady_clock::time_point::min();
 }
 
 RoleView RoleFollower::Current() const {
@@ -71,10 +78,20 @@ void RoleFollower::Follow() {
         absl::MutexLock lock(&mu_);
         role_ = assignment.role();
         epoch_ = assignment.epoch();
+        // Both bounds hold: the lease deadline (exact), and one TTL from arrival (for a
+        // controld that sends no deadline).
         valid_until_ = std::chrono::steady_clock::now() +
                        std::chrono::milliseconds(assignment.valid_for_ms());
+        if (assignment.valid_until_monotonic_ns() != 0) {
+          valid_until_ = std::min(
+              valid_until_, std::chrono::steady_clock::time_point(
+                                std::chrono::nanoseconds(assignment.valid_until_monotonic_ns())));
+        }
       }
       Publish(Current());
+      if (assignment.templates_revision() != 0 && on_templates_) {
+        on_templates_(assignment.templates(), assignment.templates_revision());
+      }
     }
     reader->Finish();
     absl::MutexLock lock(&mu_);
@@ -86,7 +103,14 @@ void RoleFollower::Expire() {
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), kExpiryCheck)) return;
+      absl::Duration wait = kExpiryCheck;
+      const absl::Duration left =
+          absl::FromChrono(valid_until_ - std::chrono::steady_clock::now());
+      if (role_ == firehose::v1::ROLE_ACTIVE && left > absl::ZeroDuration()) {
+        // Wake at the deadline itself (plus a hair), not up to a poll period after it.
+        wait = std::min(left + absl::Microseconds(100), kExpiryCheck);
+      }
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait)) return;
     }
     Publish(Current());
   }

@@ -38,6 +38,16 @@ RxWorker::RxWorker(uint16_t port_id, uint16_t queue_id,
   for (const DecoderRoute& route : routes) {
     if (route_count_ < kMaxDecoderPorts) routes_[route_count_++] = route;
   }
+  AttachTemplateDecoders(routes, &templates_);
+}
+
+void AttachTemplateDecoders(const std::vector<DecoderRoute>& routes, TemplateMailbox* mailbox) {
+  for (const DecoderRoute& route : routes) {
+    // Only the NetFlow decoder keeps templates; name() is its registered format.
+    if (route.decoder->name() == "netflow") {
+      mailbox->Attach(static_cast<decode::NetflowDecoder*>(route.decoder));
+    }
+  }
 }
 
 void RxWorker::Dispatch(const net::UdpDatagram& datagram, const PacketMeta& meta) {
@@ -155,6 +165,7 @@ void RxWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& stop) {
       const uint64_t request = garp_request_.exchange(0, std::memory_order_acquire);
       if (request != 0) SendGratuitousArp(static_cast<uint32_t>(request));
     }
+    templates_.Poll();
     if (received == 0) {
       counters_.empty_polls.Increment();
       batcher_->FlushIfDue(now);

@@ -19,6 +19,7 @@
 
 #include "node/batch/batcher.h"
 #include "node/common/relaxed_counter.h"
+#include "node/dataplane/template_mailbox.h"
 #include "node/dataplane/tsc_clock.h"
 #include "node/decode/decoder.h"
 #include "node/net/l2_responder.h"
@@ -81,6 +82,9 @@ struct DecoderRoute {
   decode::Decoder* decoder = nullptr;  // owned by the caller, one per worker
 };
 
+// Attaches the NetFlow decoders among `routes` to `mailbox` (setup, before running).
+void AttachTemplateDecoders(const std::vector<DecoderRoute>& routes, TemplateMailbox* mailbox);
+
 class RxWorker {
  public:
   // The worker does not own the decoders, the batcher or the clock; all must outlive it.
@@ -108,6 +112,9 @@ class RxWorker {
 
   // Waits for `go`, then polls until `stop`; flushes the last batch before returning.
   void Run(const std::atomic<bool>& go, const std::atomic<bool>& stop);
+
+  // Template import/export for the pair's failover, served at the next poll.
+  TemplateMailbox& templates() { return templates_; }
 
   // Processes one frame; public so tests can feed frames without a port.
   void HandleFrame(const uint8_t* frame, uint32_t length, int64_t now_unix_nanos);
@@ -138,6 +145,7 @@ class RxWorker {
   uint16_t tx_queue_ = 0;
   rte_mempool* tx_pool_ = nullptr;  // for gratuitous ARPs: the RX queue's pool
   std::atomic<uint64_t> garp_request_{0};  // bit 32 set: pending; low 32: address
+  TemplateMailbox templates_;
   // pthread_t of the running worker, published once when Run() starts.
   std::atomic<bool> running_{false};
   pthread_t thread_{};

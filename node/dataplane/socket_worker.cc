@@ -54,6 +54,7 @@ absl::StatusOr<std::unique_ptr<SocketWorker>> SocketWorker::Open(
     uint16_t queue_id, const std::vector<DecoderRoute>& routes, batch::Batcher* batcher,
     const SocketWorkerOptions& options) {
   std::unique_ptr<SocketWorker> worker(new SocketWorker(queue_id, batcher, options.recv_batch));
+  AttachTemplateDecoders(routes, &worker->templates_);
   sockaddr_storage address = {};
   socklen_t address_len = 0;
   int family = AF_INET;
@@ -199,6 +200,7 @@ void SocketWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& sto
   for (const Endpoint& e : endpoints_) fds.push_back({e.fd, POLLIN, 0});
   while (!stop.load(std::memory_order_relaxed)) {
     int received = 0;
+    templates_.Poll();
     for (Endpoint& e : endpoints_) received += ReceiveOnce(e);
     if (received == 0) {
       counters_.empty_polls.Increment();

@@ -46,6 +46,9 @@ class SocketWorker {
   // Receives until `stop`, then flushes the last batch.
   void Run(const std::atomic<bool>& go, const std::atomic<bool>& stop);
 
+  // Template import/export for the pair's failover, served at the next poll.
+  TemplateMailbox& templates() { return templates_; }
+
   const QueueCounters& counters() const { return counters_; }
   double cpu_seconds() const;
   uint16_t queue_id() const { return queue_id_; }
@@ -72,6 +75,7 @@ class SocketWorker {
   std::vector<char> controls_;
   std::vector<char> addresses_;
   QueueCounters counters_;
+  TemplateMailbox templates_;
   std::atomic<bool> running_{false};
   pthread_t thread_{};
   std::atomic<bool> finished_{false};

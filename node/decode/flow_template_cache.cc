@@ -13,6 +13,8 @@
 
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
+
 namespace firehose::decode {
 namespace {
 
@@ -313,6 +315,29 @@ absl::Status FlowTemplateCache::Import(std::string_view bytes) {
   }
   if (!in.done()) return fail("trailing bytes");
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> FlowTemplateCache::MergeExports(
+    std::span<const std::string> exports, uint32_t capacity) {
+  FlowTemplateCache merged(capacity);
+  FlowTemplateCache part(capacity);
+  for (size_t e = 0; e < exports.size(); ++e) {
+    if (absl::Status s = part.Import(exports[e]); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("export ", e, " of ", exports.size(), ": ", s.message()));
+    }
+    for (uint32_t i = 0; i <= part.mask_; ++i) {
+      if (part.slots_[i].used && !merged.Put(part.slots_[i].tmpl)) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("merged templates exceed the cache capacity ", capacity));
+      }
+    }
+    for (uint32_t i = 0; i < part.state_count_; ++i) {
+      ExporterState& state = merged.State(part.states_[i].key);
+      state = part.states_[i];
+    }
+  }
+  return merged.Export();
 }
 
 }  // namespace firehose::decode

@@ -17,10 +17,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace firehose::decode {
 
@@ -102,6 +104,11 @@ class FlowTemplateCache {
   // Replaces the cache's contents with what Export() produced. Validates every byte;
   // on error the cache is left empty and the status names the problem.
   absl::Status Import(std::string_view bytes);
+  // Several Export() outputs (e.g. one per worker) merged into one; a later export wins
+  // where two hold the same key. Fails naming the bad input, or when the union holds
+  // more than `capacity` templates. Allocates (control plane only).
+  static absl::StatusOr<std::string> MergeExports(std::span<const std::string> exports,
+                                                  uint32_t capacity = kDefaultCapacity);
 
   void Clear();
 

@@ -5,6 +5,8 @@
 
 #include <random>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -98,6 +100,27 @@ TEST(FlowTemplateCacheTest, ExporterStateAndRoundTrip) {
   FlowTemplateCache small(2);
   EXPECT_FALSE(small.Import(big.Export()).ok());
   EXPECT_EQ(small.size(), 0u);
+}
+
+// Per-worker exports become one: the union, later exports winning on a shared key.
+TEST(FlowTemplateCacheTest, MergeExportsUnitesWorkers) {
+  FlowTemplateCache a(8), b(8);
+  a.Put(Make(1, 1, 256));
+  a.Put(Make(1, 1, 257, /*first_field=*/8));
+  b.Put(Make(2, 1, 256));
+  b.Put(Make(1, 1, 257, /*first_field=*/12));
+  b.State(Make(2, 1, 0).key).sampling_interval = 64;
+  absl::StatusOr<std::string> merged = FlowTemplateCache::MergeExports(
+      std::vector<std::string>{a.Export(), b.Export()}, 8);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  FlowTemplateCache all(8);
+  ASSERT_TRUE(all.Import(*merged).ok());
+  EXPECT_EQ(all.size(), 3u);
+  EXPECT_EQ(all.Find(Make(1, 1, 257).key)->fields[0].id, 12);
+  EXPECT_EQ(all.FindState(Make(2, 1, 0).key)->sampling_interval, 64u);
+  EXPECT_FALSE(FlowTemplateCache::MergeExports(std::vector<std::string>{a.Export(), "junk"}).ok());
+  EXPECT_FALSE(
+      FlowTemplateCache::MergeExports(std::vector<std::string>{a.Export(), b.Export()}, 2).ok());
 }
 
 }  // namespace

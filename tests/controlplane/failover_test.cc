@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -34,7 +36,16 @@ struct Seen {
   absl::Time at;
   v1::Role role;
   uint64_t epoch;
+  // Arrival and the assignment's deadline on CLOCK_MONOTONIC (the same clock here).
+  int64_t arrived_ns = 0;
+  int64_t deadline_ns = 0;
 };
+
+int64_t MonotonicNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // One node: its controld and a follower of its role stream.
 class Node {
@@ -124,7 +135,8 @@ class Node {
       v1::RoleAssignment assignment;
       while (reader->Read(&assignment)) {
         absl::MutexLock lock(&mu_);
-        seen_.push_back(Seen{absl::Now(), assignment.role(), assignment.epoch()});
+        seen_.push_back(Seen{absl::Now(), assignment.role(), assignment.epoch(),
+                             MonotonicNanos(), assignment.valid_until_monotonic_ns()});
       }
       reader->Finish();
       absl::SleepFor(absl::Milliseconds(50));
@@ -212,11 +224,27 @@ TEST_F(FailoverTest, KillNineOfTheActivePromotesTheStandbyWithinThreeSeconds) {
   EXPECT_LT(took, absl::Seconds(3));
   EXPECT_GT(promoted->epoch, old_epoch);
   ExpectOneActivePerEpoch();
+  // No double-active window: every ACTIVE assignment the old active got had a deadline
+  // within one TTL of its arrival, and the last one ended before the standby was told
+  // ACTIVE (both on this host's CLOCK_MONOTONIC).
+  int64_t last_deadline = 0;
+  for (const Seen& seen : active->history()) {
+    if (seen.role != v1::ROLE_ACTIVE) continue;
+    EXPECT_GT(seen.deadline_ns, seen.arrived_ns);
+    EXPECT_LE(seen.deadline_ns, seen.arrived_ns + 2'000'000'000);
+    last_deadline = std::max(last_deadline, seen.deadline_ns);
+  }
+  ASSERT_GT(last_deadline, 0);
+  std::cout << "old active's term ended "
+            << absl::FormatDuration(absl::Nanoseconds(promoted->arrived_ns - last_deadline))
+            << " before the standby was told ACTIVE\n";
+  EXPECT_LT(last_deadline, promoted->arrived_ns);
 }
 
-TEST_F(FailoverTest, PlannedResignHandsOverWithoutOverlap) {
+TEST_F(FailoverTest, PlannedResignIsMakeBeforeBreakInAHigherEpoch) {
   auto [active, standby] = Settled();
   ASSERT_NE(active, nullptr);
+  const uint64_t old_epoch = active->history().back().epoch;
   const absl::Time asked = absl::Now();
   ASSERT_TRUE(active->Resign().ok());
   std::optional<Seen> promoted = standby->WaitFor(v1::ROLE_ACTIVE, absl::Seconds(5));
@@ -224,10 +252,15 @@ TEST_F(FailoverTest, PlannedResignHandsOverWithoutOverlap) {
   std::cout << "FAILOVER planned resign -> standby told ACTIVE in "
             << absl::FormatDuration(promoted->at - asked) << "\n";
   EXPECT_LT(promoted->at - asked, absl::Seconds(1));
-  // The old active heard STANDBY no later than the new one heard ACTIVE.
-  std::optional<Seen> demoted = active->WaitFor(v1::ROLE_STANDBY, absl::Seconds(1));
+  // Make-before-break: the old active keeps its own (lower) epoch until the new one is
+  // active, then steps down shortly after, so nothing sent meanwhile is lost.
+  EXPECT_GT(promoted->epoch, old_epoch);
+  std::optional<Seen> demoted = active->WaitFor(v1::ROLE_STANDBY, absl::Seconds(3));
   ASSERT_TRUE(demoted.has_value());
-  EXPECT_LE(demoted->at, promoted->at);
+  EXPECT_GE(demoted->at, promoted->at);
+  EXPECT_LT(demoted->at - promoted->at, absl::Seconds(1));
+  std::cout << "FAILOVER planned resign: old active stepped down "
+            << absl::FormatDuration(demoted->at - promoted->at) << " after the new one rose\n";
   // Resigning again is refused: it is no longer active.
   EXPECT_EQ(active->Resign().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   ExpectOneActivePerEpoch();
