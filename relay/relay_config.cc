@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "yaml-cpp/yaml.h"
 
 namespace firehose::relay {
 namespace {
@@ -244,7 +245,10 @@ absl::StatusOr<RelayConfig> ParseRelayConfig(std::string_view yaml_text,
   std::optional<YAML::Node> upstream = Reader::Field(root, "upstream");
   if (!upstream.has_value()) return reader.Error("upstream", "required section is missing");
   RETURN_IF_ERROR(ReadUpstream(reader, *upstream, &config));
-  if (auto statsd = Reader::Field(root, "statsd_metrics")) config.statsd_metrics = *statsd;
+  absl::StatusOr<StatsdMetricsConfig> statsd = ReadStatsdMetricsConfig(
+      Reader::Field(root, "statsd_metrics").value_or(YAML::Node()), source);
+  if (!statsd.ok()) return statsd.status();
+  config.statsd_metrics = *std::move(statsd);
   return config;
 }
 

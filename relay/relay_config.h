@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "node/config/ingest_config.h"
-#include "yaml-cpp/yaml.h"
+#include "relay/statsd_metrics/statsd_metrics_config.h"
 
 namespace firehose::relay {
 
@@ -54,9 +54,9 @@ struct RelayConfig {
   // this long: reconnect. Keep it above the nodes' grpc.heartbeat_ms.
   uint32_t idle_timeout_ms = 5000;
 
-  // YAML `statsd_metrics`: the section as written (null when absent), read by the statsd
-  // aggregation's own config reader.
-  YAML::Node statsd_metrics;
+  // YAML `statsd_metrics`: statsd_exporter-style aggregation exposed on /metrics, read
+  // and checked by the aggregation's own config reader (defaults when absent: off).
+  StatsdMetricsConfig statsd_metrics;
 };
 
 // Reads and validates the file at `path`.

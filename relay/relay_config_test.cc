@@ -62,7 +62,10 @@ TEST(RelayConfigTest, TheContractExampleLoads) {
   EXPECT_EQ(config->upstream_tls.ca, "/etc/firehose-relay/upstream/ca.crt");
   EXPECT_EQ(config->upstream_token_file, "/etc/firehose-relay/upstream/token");
   EXPECT_EQ(config->idle_timeout_ms, 5000u);
-  EXPECT_TRUE(config->statsd_metrics.IsMap());
+  EXPECT_FALSE(config->statsd_metrics.enabled);
+  ASSERT_EQ(config->statsd_metrics.mappings.size(), 1u);
+  EXPECT_EQ(config->statsd_metrics.mappings[0].name, "api_requests_total");
+  EXPECT_EQ(config->statsd_metrics.histogram_buckets.size(), 11u);
 }
 
 TEST(RelayConfigTest, DefaultsListenOnLoopback) {
@@ -72,7 +75,7 @@ TEST(RelayConfigTest, DefaultsListenOnLoopback) {
   EXPECT_EQ(config->server.grpc_listen, "127.0.0.1:7070");
   EXPECT_EQ(config->server.metrics_listen, "127.0.0.1:9102");
   EXPECT_EQ(config->reconnect_backoff_ms, 500u);
-  EXPECT_TRUE(config->statsd_metrics.IsNull() || !config->statsd_metrics.IsDefined());
+  EXPECT_FALSE(config->statsd_metrics.enabled);
 }
 
 TEST(RelayConfigTest, ErrorsNameTheFileAndField) {
@@ -97,6 +100,10 @@ TEST(RelayConfigTest, ErrorsNameTheFileAndField) {
                     "idle_timeout_ms: 5}\n")
                 .find("upstream.idle_timeout_ms: must be an integer in 100..600000"),
             std::string::npos);
+  // The statsd section is checked at load time too, by its own reader.
+  const std::string statsd = ErrorOf("relay_id: r\n" + pairs + "statsd_metrics: {max_series: x}\n");
+  EXPECT_NE(statsd.find("relay.yaml"), std::string::npos) << statsd;
+  EXPECT_NE(statsd.find("statsd_metrics.max_series"), std::string::npos) << statsd;
   EXPECT_EQ(ErrorOf("relay_id: r\ngrpc: {epoch_file: /x}\n" + pairs),
             "relay.yaml: grpc.epoch_file: is not used by the relay (its epoch is its start "
             "time); remove it");

@@ -13,6 +13,7 @@
 #include "absl/flags/usage.h"
 #include "relay/relay.h"
 #include "relay/relay_config.h"
+#include "relay/statsd_metrics/statsd_aggregator.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -53,7 +54,22 @@ int main(int argc, char** argv) {
     spdlog::error("{}", std::string(config.status().message()));
     return 2;
   }
+  // statsd_exporter-style metrics: fed every batch the relay forwards (de-duplicated,
+  // of each pair's followed epoch), exposed on the relay's /metrics.
   firehose::relay::RelayHooks hooks;
+  if (config->statsd_metrics.enabled) {
+    absl::StatusOr<std::unique_ptr<firehose::relay::StatsdAggregator>> created =
+        firehose::relay::StatsdAggregator::Create(config->statsd_metrics);
+    if (!created.ok()) {
+      spdlog::error("{}: {}", config_path, std::string(created.status().message()));
+      return 2;
+    }
+    std::shared_ptr<firehose::relay::StatsdAggregator> aggregator = *std::move(created);
+    hooks.on_forwarded = [aggregator](const firehose::v1::Batch& batch) {
+      aggregator->Add(batch);
+    };
+    hooks.collectables.push_back(aggregator);
+  }
 
   const sigset_t stop_signals = BlockStopSignals();
   absl::StatusOr<std::unique_ptr<firehose::relay::Relay>> relay =
