@@ -60,7 +60,8 @@ TEST(MultiQueueTest, FlowsSpreadOverTwoQueuesAndEveryPacketIsAccountedFor) {
   std::ofstream(config) << "node_id: mq-node\n"
                         << "eal:\n  file_prefix: fh-mq-" << getpid() << "\n"
                         << "  args: [--no-huge, --no-shconf, -m, '256', --no-pci, --no-telemetry]\n"
-                        << "ports:\n  - device: net_tap0,iface=" << kTap << "\n    rx_queues: 2\n"
+                        << "ports:\n  - device: net_tap0,iface=" << kTap
+                        << "\n    rx_queues: 2\n    validate_udp_checksum: true\n"
                         << "lcores:\n  main: 0\n  workers: [1, 2]\n  cpus: [0, 1, 0]\n"
                         << "mempool:\n  mbufs_per_queue: 2047\n"
                         << "grpc:\n  listen: 127.0.0.1:0\n"
@@ -134,6 +135,11 @@ TEST(MultiQueueTest, FlowsSpreadOverTwoQueuesAndEveryPacketIsAccountedFor) {
   EXPECT_EQ(received, delivered + testing::SumSamples(m, "firehose_rx_answered_packets_total") +
                           testing::SumSamples(m, "firehose_rx_dropped_packets_total"));
   EXPECT_EQ(testing::SumSamples(m, "firehose_decoder_records_total"), sent);
+  // net_tap offers RX UDP checksum offload (it checks in the PMD and sets the mbuf's
+  // verdict), so validation is on here and the kernel's datagrams must all pass it.
+  EXPECT_EQ(
+      testing::SumSamples(m, "firehose_rx_dropped_packets_total", {{"reason", "bad_udp_checksum"}}),
+      0);
 }
 
 }  // namespace
