@@ -25,6 +25,8 @@
 set -euo pipefail
 
 SITE=$(realpath -s "$1")
+# Bazel's PATH lacks the sbin directories dpkg and the chroot's tools need.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # shellcheck source=tests/ansible/chroot_fixture.sh
 source "$(dirname "$0")/chroot_fixture.sh"
 
