@@ -138,6 +138,15 @@ expect_unchanged() {
   done
 }
 
+# site.yml's own decision, without the extra var: a chroot is an image, not a live system.
+# --tags with a tag no role carries runs only the always-tagged facts play.
+grep -v '^firehose_live_system:' "$WORK/extra.yml" >"$WORK/extra-detect.yml"
+(cd "$WORK/ansible" && ansible-playbook -i "$INV" site.yml -e "@$WORK/extra-detect.yml" \
+  --limit edge1-a,etcd-1 --tags detect-only) >"$WORK/detect.log" 2>&1 || { cat "$WORK/detect.log" >&2; fail "detect run"; }
+for host in edge1-a etcd-1; do
+  grep -q "\"$host: image (files only" "$WORK/detect.log" || { cat "$WORK/detect.log" >&2; fail "$host not detected as an image"; }
+done
+
 run_playbook check-bare --check
 [[ ! -e $NODE/etc/firehose/ingestd.yaml ]] || fail "--check wrote ingestd.yaml"
 run_playbook first
