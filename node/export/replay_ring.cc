@@ -6,7 +6,9 @@
 namespace firehose::exporter {
 
 ReplayRing::ReplayRing(uint64_t max_bytes, size_t index_batches)
-    : max_bytes_(max_bytes), index_batches_(std::max<size_t>(index_batches, 1)) {}
+    : max_bytes_(max_bytes),
+      index_batches_(std::max<size_t>(index_batches, 1)),
+      index_(index_batches_, 0) {}
 
 void ReplayRing::Append(const PublishedBatch& batch) {
   absl::MutexLock lock(&mu_);
@@ -14,15 +16,17 @@ void ReplayRing::Append(const PublishedBatch& batch) {
     epoch_ = batch.epoch;
     batches_.clear();
     bytes_ = 0;
-    index_.clear();
+    index_count_ = 0;
     index_base_ = batch.seq;
   }
   last_seq_ = batch.seq;
   last_cumulative_ = batch.cumulative_records;
-  index_.push_back(batch.cumulative_records);
-  if (index_.size() > index_batches_) {
-    index_.pop_front();
-    ++index_base_;
+  // Seqs are dense within an epoch: this batch is index_base_ + index_count_.
+  index_[(index_base_ + index_count_) % index_batches_] = batch.cumulative_records;
+  if (index_count_ < index_batches_) {
+    ++index_count_;
+  } else {
+    ++index_base_;  // the oldest entry was just overwritten
   }
   if (max_bytes_ == 0) {
     ++evicted_;
@@ -43,8 +47,8 @@ std::optional<uint64_t> ReplayRing::RecordsBeforeLocked(uint64_t seq) const {
   if (seq <= 1) return 0;
   if (seq == last_seq_ + 1) return last_cumulative_;
   const uint64_t previous = seq - 1;
-  if (previous < index_base_ || previous - index_base_ >= index_.size()) return std::nullopt;
-  return index_[previous - index_base_];
+  if (previous < index_base_ || previous - index_base_ >= index_count_) return std::nullopt;
+  return index_[previous % index_batches_];
 }
 
 std::optional<uint64_t> ReplayRing::RecordsBefore(uint64_t epoch, uint64_t seq) const {
