@@ -38,17 +38,18 @@ std::map<std::string, double> SumPrometheusText(const std::string& text) {
     // name{labels} value [timestamp]; label values may hold spaces, so skip past '}'.
     size_t name_end = line.find_first_of("{ ");
     if (name_end == absl::string_view::npos) continue;
-    absl::string_view name = line.substr(0, name_end);
+    std::string name(line.substr(0, name_end));
     absl::string_view rest = line.substr(name_end);
     if (rest[0] == '{') {
       const size_t close = rest.rfind('}');
       if (close == absl::string_view::npos) continue;
+      if (absl::StrContains(rest.substr(0, close), kStandbyReason)) name += ":standby";
       rest = rest.substr(close + 1);
     }
     std::vector<absl::string_view> fields = absl::StrSplit(rest, ' ', absl::SkipEmpty());
     double value = 0;
     if (fields.empty() || !absl::SimpleAtod(fields[0], &value)) continue;
-    sums[std::string(name)] += value;
+    sums[name] += value;
   }
   return sums;
 }

@@ -44,7 +44,10 @@ struct HealthLimits {
 };
 
 // Sums every sample of each metric family in Prometheus text ("name{labels} value"),
-// by metric name. Lines that do not parse are skipped.
+// by metric name. Lines that do not parse are skipped. Records a standby drops on
+// purpose (reason="standby": it publishes nothing) are summed under
+// "NAME:standby" instead, so they never count as losses.
+inline constexpr char kStandbyReason[] = "reason=\"standby\"";
 std::map<std::string, double> SumPrometheusText(const std::string& text);
 MetricsSample SampleFromMetrics(const std::map<std::string, double>& sums, absl::Time at);
 

@@ -26,6 +26,19 @@ TEST(PrometheusTextTest, SumsEverySeriesOfAFamily) {
   EXPECT_EQ(sums.count("garbage"), 0u);
 }
 
+// A standby drops every record on purpose; that is not a loss and must not make it
+// DEGRADED (ingestctl failover would refuse to hand over to it).
+TEST(PrometheusTextTest, StandbyDropsAreNotLosses) {
+  const std::string text =
+      "firehose_rx_packets_total{queue=\"0\"} 1000\n"
+      "firehose_batch_dropped_records_total{queue=\"0\",reason=\"standby\"} 990\n"
+      "firehose_batch_dropped_records_total{queue=\"0\",reason=\"handoff_full\"} 3\n";
+  auto sums = SumPrometheusText(text);
+  EXPECT_EQ(sums["firehose_batch_dropped_records_total"], 3);
+  EXPECT_EQ(sums["firehose_batch_dropped_records_total:standby"], 990);
+  EXPECT_EQ(SampleFromMetrics(sums, absl::Now()).dropped, 3u);
+}
+
 MetricsSample Sample(absl::Time at, uint64_t rx, uint64_t dropped, uint64_t nombuf) {
   MetricsSample s;
   s.at = at;
