@@ -12,13 +12,14 @@ FROM debian:bookworm AS build
 # The Build packages of tools/bootstrap.sh that //relay:relay needs (no DPDK: the relay has none).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      bazel-bootstrap pkg-config g++ ca-certificates \
+      bazel-bootstrap pkg-config g++ \
       protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libgrpc-dev \
       libabsl-dev libyaml-cpp-dev prometheus-cpp-dev libspdlog-dev libfmt-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN bazel build --config=release //relay:relay \
+# No sandboxing inside an unprivileged image build (no user namespaces there).
+RUN bazel build --config=release --spawn_strategy=standalone //relay:relay \
  && install -D -m 0755 "$(bazel info --config=release bazel-bin)/relay/relay" /out/firehose-relay \
  && strip --strip-unneeded /out/firehose-relay \
  && bazel shutdown

@@ -71,10 +71,16 @@ def main():
            f"grpc.listen {grpc.get('listen')} is not on the grpc containerPort {ports.get('grpc')}")
     expect(cfg["metrics"]["listen"].endswith(f":{ports.get('metrics')}"),
            f"metrics.listen {cfg['metrics']['listen']} is not on containerPort {ports.get('metrics')}")
-    live, ready = c["livenessProbe"]["grpc"], c["readinessProbe"]["grpc"]
-    expect(live == {"port": ports["grpc"], "service": ""}, f"livenessProbe.grpc is {live}")
-    expect(ready == {"port": ports["grpc"], "service": "firehose.v1.Ingest"},
-           f"readinessProbe.grpc is {ready}")
+    if grpc.get("tls"):
+        # The kubelet's gRPC probe has no TLS: a TCP check of the port is all that works.
+        for probe in ("livenessProbe", "readinessProbe"):
+            expect(c[probe].get("tcpSocket") == {"port": "grpc"} and "grpc" not in c[probe],
+                   f"{probe} on a TLS port is {c[probe]}, want tcpSocket: {{port: grpc}}")
+    else:
+        live, ready = c["livenessProbe"].get("grpc"), c["readinessProbe"].get("grpc")
+        expect(live == {"port": ports["grpc"], "service": ""}, f"livenessProbe.grpc is {live}")
+        expect(ready == {"port": ports["grpc"], "service": "firehose.v1.Ingest"},
+               f"readinessProbe.grpc is {ready}")
     expect(any(a == "--config=/etc/firehose-relay/relay.yaml" for a in c["args"]),
            f"args {c['args']} do not load /etc/firehose-relay/relay.yaml")
 

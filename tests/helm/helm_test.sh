@@ -78,7 +78,7 @@ done
 sed 's/^  replicas: 2$/  replicas: three/' "$tmp/minimal.yaml" >"$tmp/broken.yaml"
 ! node "$here/validate_k8s.mjs" "$nm" "$tmp/broken.yaml" >/dev/null 2>"$tmp/broken.err" || fail "replicas: three accepted"
 grep -q 'spec/replicas must be integer' "$tmp/broken.err" || fail "wrong error: $(cat "$tmp/broken.err")"
-sed 's/^              port: 7443$//' "$tmp/full.yaml" >"$tmp/broken.yaml"
+sed 's/^              port: 7070$//' "$tmp/minimal.yaml" >"$tmp/broken.yaml"
 ! node "$here/validate_k8s.mjs" "$nm" "$tmp/broken.yaml" >/dev/null 2>"$tmp/broken.err" || fail "probe without port accepted"
 grep -q 'livenessProbe/grpc must have required property port' "$tmp/broken.err" || fail "wrong error: $(cat "$tmp/broken.err")"
 echo "ok kubernetes-models rejects a wrong type and a missing required field"
@@ -119,8 +119,12 @@ echo "ok NOTES.txt"
 
 # --- the real relay loads the rendered config (listeners and nodes moved to loopback)
 if [[ -n $relay_bin ]]; then
+  render -f "$vals/minimal.yaml" -f "$vals/tokens.yaml" >"$tmp/tokens.yaml" || fail "rendering tokens"
+  /usr/bin/python3 "$here/check_relay_config.py" "$tmp/tokens.yaml" --write-config "$tmp/tokens.relay.yaml" ||
+    fail "tokens: relay.yaml contract"
   "$here/relay_loads_config.sh" "$relay_bin" "$chart/dashboards/firehose-relay.json" \
-    "$tmp/minimal.relay.yaml" "$tmp/full.relay.yaml" || fail "the relay and the rendered config disagree"
+    "$tmp/minimal.relay.yaml" "$tmp/tokens.relay.yaml" "$tmp/full.relay.yaml" ||
+    fail "the relay and the rendered config disagree"
 else
   echo "note: no relay binary given, the rendered relay.yaml was not loaded by the relay"
 fi

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The real relay loads relay.yaml files rendered by the chart and serves the metrics the Grafana
-# dashboard queries. The rendered files are moved to loopback for the run: listeners on
+# The real relay loads relay.yaml files rendered by the chart, answers the chart's gRPC probes as
+# the kubelet sends them (plaintext configs), and serves the metrics the Grafana dashboard
+# queries (from the last config). The rendered files are moved to loopback for the run: listeners on
 # 127.0.0.1:0, each node on a closed 127.0.0.1 port (the relay keeps reconnecting), and the Secret
 # mount paths under a temporary directory holding throwaway certificates (openssl) and tokens.
 #
 #   relay_loads_config.sh RELAY_BIN DASHBOARD.json RELAY.yaml...
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 relay=$1 dashboard=$2
 shift 2
 tmp=$(mktemp -d "${TEST_TMPDIR:-/tmp}/relay_config.XXXXXX")
@@ -58,9 +60,20 @@ for rendered in "$@"; do
   curl -sf "http://$metrics/metrics" >"$tmp/metrics-$n" || fail "$rendered: no /metrics on $metrics"
   # Not ready: the nodes are unreachable, so the readiness the probe reports is 0.
   grep -q '^firehose_relay_ready 0' "$tmp/metrics-$n" || fail "$rendered: firehose_relay_ready is not 0"
+  if grep -q 'insecure: true' "$cfg"; then
+    # The chart's probes, as the kubelet sends them: liveness SERVING, readiness NOT_SERVING.
+    grpc=${ready#READY grpc=}
+    grpc=${grpc%% *}
+    live=$(/usr/bin/python3 "$here/grpc_probe.py" "$grpc" "")
+    ready_probe=$(/usr/bin/python3 "$here/grpc_probe.py" "$grpc" firehose.v1.Ingest)
+    [[ $live == SERVING && $ready_probe == NOT_SERVING ]] ||
+      fail "$rendered: probes: liveness $live (want SERVING), readiness $ready_probe (want NOT_SERVING)"
+    probed=", probes: liveness $live, readiness $ready_probe"
+  fi
   kill "$pid" && wait "$pid" || fail "$rendered: the relay did not exit cleanly on SIGTERM"
   pid=
-  echo "ok the relay loads $(basename "$rendered") (${ready})"
+  echo "ok the relay loads $(basename "$rendered") (${ready}${probed:-})"
+  probed=
 done
 # Every metric the dashboard queries is served (by the last config: statsd_metrics enabled).
 missing=$(for m in $want; do grep -q "^$m[{ ]" "$tmp/metrics-$n" || echo "$m"; done)
