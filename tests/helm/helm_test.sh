@@ -100,6 +100,10 @@ for f in "$vals"/bad-template/*.yaml; do expect_rejected "$f" --skip-schema-vali
 ! render >/dev/null 2>"$tmp/err" && grep -q 'relay.upstream.pairs: Array must have at least 1 items' "$tmp/err" ||
   fail "the chart's defaults without pairs are not rejected"
 echo "ok $((n + 1)) bad value sets rejected, each naming its field"
+# Chart.yaml's kubeVersion (gRPC probes, policy/v1, autoscaling/v2) is enforced like helm does.
+! "$render_bin" --kube-version v1.24.0 -f "$vals/minimal.yaml" "$chart" >/dev/null 2>"$tmp/err" &&
+  grep -q 'requires kubeVersion: >=1.25.0-0' "$tmp/err" || fail "Kubernetes 1.24 accepted"
+echo "ok Kubernetes 1.24 refused (kubeVersion >=1.25.0-0)"
 
 # --- a config change rolls the pods, an unrelated change does not
 checksum() { render -f "$vals/minimal.yaml" "$@" | sed -n 's/^ *checksum\/config: //p'; }

@@ -14,6 +14,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/Masterminds/semver"
 )
 
 type listFlag []string
@@ -71,6 +73,21 @@ func run(dir, name, namespace, kubeVersion string, valueFiles, apiVersions []str
 	parts := strings.SplitN(kv, ".", 3)
 	if len(parts) < 2 {
 		return "", fmt.Errorf("--kube-version %q: want vMAJOR.MINOR.PATCH", kubeVersion)
+	}
+	// Like helm: the chart's kubeVersion constraint must admit the target Kubernetes version.
+	if c.Metadata.KubeVersion != "" {
+		constraint, err := semver.NewConstraint(c.Metadata.KubeVersion)
+		if err != nil {
+			return "", fmt.Errorf("%s/Chart.yaml: kubeVersion %q: %v", dir, c.Metadata.KubeVersion, err)
+		}
+		v, err := semver.NewVersion(kv)
+		if err != nil {
+			return "", fmt.Errorf("--kube-version %q: %v", kubeVersion, err)
+		}
+		if !constraint.Check(v) {
+			return "", fmt.Errorf("chart requires kubeVersion: %s which is incompatible with Kubernetes v%s",
+				c.Metadata.KubeVersion, kv)
+		}
 	}
 	top := map[string]interface{}{
 		"Values": vals,
