@@ -2,8 +2,10 @@
 #include "relay/statsd_metrics/statsd_aggregator.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
+#include <system_error>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -41,8 +43,23 @@ double TimerScale(TimerUnit unit) {
   return 1;
 }
 
-// The decoder guarantees (0, 1]; anything else (a hand-built batch) counts as 1.
-double ValidRate(float rate) { return rate > 0 && rate <= 1 ? rate : 1; }
+// The sample rate as the sender most likely wrote it. The batch carries it as a float,
+// and 0.1f is 0.100000001490116..., so 1 / 0.1f is not 10; the shortest decimal that
+// reads back as the same float ("0.1") is what statsd_exporter would have parsed into a
+// double. The decoder guarantees (0, 1]; anything else (a hand-built batch) counts as 1.
+double DecimalRate(float rate) {
+  if (!(rate > 0 && rate <= 1)) {
+    return 1;
+  }
+  char text[32];
+  std::to_chars_result printed = std::to_chars(text, text + sizeof(text), rate);
+  double value = rate;
+  if (printed.ec == std::errc() && std::from_chars(text, printed.ptr, value).ec == std::errc() &&
+      value > 0 && value <= 1) {
+    return value;
+  }
+  return rate;
+}
 
 bool IsValidUtf8(absl::string_view s) {
   size_t i = 0;
@@ -155,6 +172,9 @@ void StatsdAggregator::Add(const v1::Batch& batch) {
   }
   const int strings = batch.strings_size();
   int tag_begin = 0;
+  // A batch's records mostly share a handful of rates: convert each run once.
+  float last_rate = 1;
+  double rate = 1;
   for (int i = 0; i < n; ++i) {
     const int tag_end = tag_begin + static_cast<int>(s.tag_count(i));
     const int first_tag = tag_begin;
@@ -169,7 +189,10 @@ void StatsdAggregator::Add(const v1::Batch& batch) {
       continue;
     }
     double value = s.value(i);
-    const double rate = rates ? ValidRate(s.sample_rate(i)) : 1;
+    if (rates && s.sample_rate(i) != last_rate) {
+      last_rate = s.sample_rate(i);
+      rate = DecimalRate(last_rate);
+    }
     Kind kind;
     char kind_tag;
     switch (s.type(i)) {

@@ -119,9 +119,13 @@ TEST(StatsdAggregatorTest, CountersAreSummedAndScaledBySampleRate) {
   EXPECT_EQ(Value(*aggregator, "api_requests_total", {{"endpoint", "search"}}), 3);
   // Unmapped: sanitized, and `_total` added as Prometheus counters want.
   EXPECT_EQ(Value(*aggregator, "jobs_done_total"), 5.5);
+  // The rate travels as a float (0.1f = 0.10000000149...); it still scales exactly.
+  // As floats 1/0.1f and 1/0.2f are 9.99999985 and 4.99999993.
+  aggregator->Add(BatchOf({"sampled:1|c|@0.1", "sampled:1|c|@0.2", "sampled:1|c|@0.1"}));
+  EXPECT_EQ(Value(*aggregator, "sampled_total"), 25);
   EXPECT_EQ(Dropped(*aggregator, StatsdDropReason::kNegativeCounter), 1u);
-  EXPECT_EQ(aggregator->GetStats().series, 3u);
-  ExpectBalanced(*aggregator, 7);
+  EXPECT_EQ(aggregator->GetStats().series, 4u);
+  ExpectBalanced(*aggregator, 10);
 }
 
 TEST(StatsdAggregatorTest, GaugesKeepTheLastValueAndApplySignedDeltas) {
