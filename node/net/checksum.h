@@ -1,9 +1,10 @@
 // Internet checksums (RFC 1071) for the data path: the one's-complement sum over a byte
 // span, the IPv4/IPv6 pseudo-headers, and UDP checksum validation of a parsed datagram.
 //
-// The sum is taken in host byte order, eight bytes at a time, and only swapped at the
-// end (RFC 1071 §2(B): the one's-complement sum is byte-order independent), so checking
-// a 1400-byte datagram is a few hundred adds and no allocation.
+// The sum is taken in host byte order, eight bytes per add with end-around carry, and
+// only swapped at the end (RFC 1071 §2(B): the one's-complement sum is byte-order
+// independent), so checking a 1400-byte datagram is under two hundred adds and no
+// allocation.
 #ifndef FIREHOSE_NODE_NET_CHECKSUM_H_
 #define FIREHOSE_NODE_NET_CHECKSUM_H_
 
@@ -14,8 +15,9 @@
 namespace firehose::net {
 
 // Unfolded one's-complement sum of `len` bytes at `data` added to `sum`, in host byte
-// order. `data` must start at an even offset from the start of the checksummed region
-// (true for every header we sum), an odd `len` is padded with one zero byte.
+// order (a partial sum modulo 2^64 - 1). `data` must start at an even offset from the
+// start of the checksummed region (true for every header we sum); an odd `len` is
+// padded with one zero byte.
 uint64_t PartialSum(const uint8_t* data, uint32_t len, uint64_t sum);
 
 // Folds a partial sum to 16 bits and returns it in network byte order as a number
