@@ -17,6 +17,8 @@ typical length with tags, 1500 distinct names, three lines per packet) it measur
   peers    collectd's statsd plugin and netdata's statsd server (Debian packages, installed
            on first use; see tools/bench/peers.py), fed like the kernel backend: fraction
            received and packets per CPU-second of the peer process.
+  fanout   packets per worker CPU-second with 0 and with 16 filtered subscribers, and one
+           subscriber's records per second on loopback (tools/bench/fanout.py).
   latency  receive-to-subscriber latency P50/P99/P999 (tools/bench/latency_probe, from
            the receive timestamps in the batches) while udp_replay offers a paced
            100 kpps, then as fast as it can, to the kernel backend over loopback
@@ -41,6 +43,7 @@ import tempfile
 import time
 import urllib.request
 
+import fanout as fanout_bench
 import peers as peer_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -63,7 +66,8 @@ def build():
     log("== building (bazel --config=release)")
     subprocess.run(["bazel", "build", "--config=release", "//node:ingestd",
                     "//tools/pcapgen", "//tools/bench:udp_replay",
-                    "//tools/bench:latency_probe"],
+                    "//tools/bench:latency_probe", "//controlplane/ingestctl",
+                    "//node/export:subscribe_benchmark"],
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return bazel_bin()
 
@@ -226,16 +230,41 @@ def bench_dpdk(binary, pcap, hugepages, args, workdir):
 
 
 def bench_memory(binary, pcap, hugepages, args, workdir):
-    node = Ingestd(binary, dpdk_config(pcap, f"fh-bench-{os.getpid()}", hugepages.eal_args()),
-                   workdir, "soak")
-    time.sleep(args.warmup)
-    start = rss_kib(node.process.pid)
-    time.sleep(args.soak_seconds)
-    end = rss_kib(node.process.pid)
-    identity = node.stop()
-    log(f"   memory: RSS {start} KiB -> {end} KiB over {args.soak_seconds} s; {identity}")
-    return {"rss_start_kib": start, "rss_end_kib": end, "growth_kib": end - start,
-            "seconds": args.soak_seconds, "identity": identity}
+    """RSS over a soak, sampled every second after a warm-up long enough to fill the
+    replay ring. Growth compares the mean of the last 5 samples with the first 5.
+
+    Two soaks: with a 1 MiB replay ring, where every other buffer is fixed from start-up
+    and growth shows a leak; and with the default 64 MiB ring, whose heap footprint is
+    the sum of ~600-950 retained batches that vary in size (the budget counts estimated
+    wire bytes, not heap bytes), so its RSS wobbles by several MiB around a flat line.
+    """
+    results = {}
+    for label, replay_bytes in (("ring_1MiB", 1 << 20), ("ring_default_64MiB", None)):
+        config = dpdk_config(pcap, f"fh-bench-{os.getpid()}", hugepages.eal_args())
+        if replay_bytes:
+            config = config.replace("grpc:\n  listen: 127.0.0.1:0\n",
+                                    f"grpc:\n  listen: 127.0.0.1:0\n  replay_bytes: {replay_bytes}\n")
+        node = Ingestd(binary, config, workdir, f"soak-{label}")
+        time.sleep(args.memory_warmup)
+        samples = []
+        deadline = time.time() + args.soak_seconds
+        while True:
+            samples.append(rss_kib(node.process.pid))
+            if time.time() >= deadline:
+                break
+            time.sleep(1)
+        ring = metrics(node.metrics_address).get("firehose_replay_ring_bytes", 0)
+        identity = node.stop()
+        growth = statistics.mean(samples[-5:]) - statistics.mean(samples[:5])
+        results[label] = {"rss_start_kib": samples[0], "rss_end_kib": samples[-1],
+                          "rss_min_kib": min(samples), "rss_max_kib": max(samples),
+                          "growth_kib": round(growth), "ring_bytes_at_end": ring,
+                          "samples_kib": samples, "identity": identity}
+        log(f"   memory ({label}): RSS {samples[0]} KiB -> {samples[-1]} KiB over "
+            f"{args.soak_seconds:.0f} s after {args.memory_warmup:.0f} s warm-up "
+            f"(min {min(samples)}, max {max(samples)}); growth {growth:,.0f} KiB; {identity}")
+    return {**results, "seconds": args.soak_seconds, "warmup_seconds": args.memory_warmup,
+            "growth_kib": results["ring_1MiB"]["growth_kib"]}
 
 
 def bench_testpmd(pcap, hugepages, args):
@@ -377,13 +406,20 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--soak-seconds", type=float, default=60)
+    parser.add_argument("--memory-warmup", type=float, default=10,
+                        help="seconds before the soak (the 64 MiB ring fills in ~5 s)")
     parser.add_argument("--latency-max-delay-us", type=int, default=200)
-    parser.add_argument("--skip", default="",
-                        help="comma list of: dpdk,testpmd,kernel,peers,memory,latency")
+    parser.add_argument("--fanout-subscribers", type=int, default=16)
+    modes = ["dpdk", "testpmd", "kernel", "peers", "fanout", "latency", "memory"]
+    parser.add_argument("--skip", default="", help="comma list of: " + ",".join(modes))
+    parser.add_argument("--only", default="", help="comma list of modes to run (the rest "
+                        "are skipped)")
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so peers and ingestd are stopped and hugepages released.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     skip = set(filter(None, args.skip.split(",")))
+    if args.only:
+        skip |= set(modes) - set(args.only.split(","))
 
     bin_dir = build()
     out_dir = os.path.join(ROOT, "build", "bench")
@@ -422,6 +458,15 @@ def main():
             log("== peers: collectd statsd plugin, netdata statsd, over loopback")
             results["peers"] = peer_bench.bench_peers(replay, pcap, args, workdir,
                                                       free_udp_port, summarize)
+        if "fanout" not in skip:
+            log(f"== fanout: 0 and {args.fanout_subscribers} filtered subscribers; one "
+                "subscriber's records/s")
+            results["fanout"] = fanout_bench.bench_fanout(
+                lambda name: Ingestd(ingestd, dpdk_config(pcap, f"fh-bench-{os.getpid()}",
+                                                          hugepages.eal_args()), workdir, name),
+                window, summarize, f"{bin_dir}/controlplane/ingestctl/ingestctl", args)
+            results["subscriber_records_per_s"] = summarize(fanout_bench.bench_subscriber(
+                f"{bin_dir}/node/export/subscribe_benchmark", args))
         if "latency" not in skip:
             log("== latency: paced loopback into the kernel backend")
             results["latency"] = bench_latency(ingestd, replay,
@@ -450,14 +495,27 @@ def main():
         if isinstance(r, dict):
             print(f"latency {label:<8} ({r['offered_pps']:>10,.0f} pps): P50 {r['p50_us']:,.0f} us"
                   f"  P99 {r['p99_us']:,.0f} us  P999 {r['p999_us']:,.0f} us")
+    if "fanout" in results:
+        f = results["fanout"]
+        for key in sorted(k for k in f if k.startswith("subscribers_")):
+            r = f[key]
+            label = f"{key.split('_')[1]} filtered subscribers"
+            print(f"{label + ' (pkts/worker CPU-s)':<34}{r['median']:>14,.0f}{r['min']:>14,.0f}"
+                  f"{r['max']:>14,.0f}")
+        r = results["subscriber_records_per_s"]
+        print(f"{'one subscriber (records/s)':<34}{r['median']:>14,.0f}{r['min']:>14,.0f}"
+              f"{r['max']:>14,.0f}")
     for name, r in results.get("peers", {}).items():
         if r.get("pps_per_cpu_s"):
             p = r["pps_per_cpu_s"]
             print(f"{name + ' (pkts/process CPU-s)':<34}{p['median']:>14,.0f}{p['min']:>14,.0f}"
                   f"{p['max']:>14,.0f}  received {r['fraction_received']['median']:.1%}")
     if "memory" in results:
-        print(f"RSS growth over {results['memory']['seconds']:.0f} s: "
-              f"{results['memory']['growth_kib']} KiB")
+        m = results["memory"]
+        for label in ("ring_1MiB", "ring_default_64MiB"):
+            r = m[label]
+            print(f"RSS growth over {m['seconds']:.0f} s ({label}): {r['growth_kib']:,} KiB "
+                  f"(range {r['rss_min_kib']:,}-{r['rss_max_kib']:,} KiB)")
     print(f"results: {os.path.relpath(os.path.join(out_dir, 'results.json'), ROOT)}")
 
 
