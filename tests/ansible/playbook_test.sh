@@ -9,6 +9,8 @@
 #   2. First run: installs the firehose .deb (apt, runtime dependencies already in the
 #      cached chroot), renders config and units, records "reboot required".
 #   3. Second run: changed=0.   4. --check on the converged chroots: changed=0.
+#      Also: site.yml itself calls a chroot an image (not live), and a wrong variable
+#      (hugepage size 3M) stops a run at the role's argument spec.
 #   5. The rendered files: the GRUB drop-in (sourced as update-grub does), ingestd.yaml
 #      loaded by the installed `ingestctl preflight` against a fixture sysfs/procfs tree of
 #      the machine as it boots with those kernel arguments (must pass; and must fail once
@@ -158,6 +160,15 @@ run_playbook second
 expect_unchanged second
 run_playbook check-converged --check
 expect_unchanged check-converged
+
+# A wrong variable stops the run at the role's argument check, before any task.
+if (cd "$WORK/ansible" && ansible-playbook -i "$INV" site.yml -e "@$WORK/extra.yml" \
+    -e '{"firehose_hugepages": [{"size": "3M", "count": 1}]}' --limit edge1-a \
+    --tags kernel_args) >"$WORK/bad-arg.log" 2>&1; then
+  fail "a hugepage size of 3M was accepted"
+fi
+grep -q "value of size must be one of: 2M, 1G" "$WORK/bad-arg.log" \
+  || { cat "$WORK/bad-arg.log" >&2; fail "no argument-spec message for size 3M"; }
 
 # --- The rendered files ---------------------------------------------------------------
 in_node() { chroot "$NODE" "$@"; }
