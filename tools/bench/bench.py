@@ -410,6 +410,8 @@ def main():
                         help="seconds before the soak (the 64 MiB ring fills in ~5 s)")
     parser.add_argument("--latency-max-delay-us", type=int, default=200)
     parser.add_argument("--fanout-subscribers", type=int, default=16)
+    parser.add_argument("--bin-dir", default="",
+                        help="bazel-bin of a --config=release build to use instead of building")
     modes = ["dpdk", "testpmd", "kernel", "peers", "fanout", "latency", "memory"]
     parser.add_argument("--skip", default="", help="comma list of: " + ",".join(modes))
     parser.add_argument("--only", default="", help="comma list of modes to run (the rest "
@@ -421,7 +423,9 @@ def main():
     if args.only:
         skip |= set(modes) - set(args.only.split(","))
 
-    bin_dir = build()
+    # --bin-dir: use release binaries already built (e.g. while another bazel command
+    # holds the shared server's lock); by default build them.
+    bin_dir = args.bin_dir or build()
     out_dir = os.path.join(ROOT, "build", "bench")
     os.makedirs(out_dir, exist_ok=True)
     pcap = os.path.join(out_dir, "statsd.pcap")
