@@ -284,8 +284,7 @@ void RecordFilter::ApplyFlows(const v1::Batch& in, v1::Batch* out) const {
 
 void RecordFilter::ApplyLineProtocol(const v1::Batch& in, v1::Batch* out) const {
   const v1::LineProtocolColumns& l = in.line_protocol();
-  const std::vector<int> keep =
-      Select(in, l.measurement_size(), l.source(), &l.measurement());
+  const std::vector<int> keep = Select(in, l.measurement_size(), l.source(), &l.measurement());
   if (keep.empty()) return;
   v1::LineProtocolColumns* o = out->mutable_line_protocol();
   Gather(l.measurement(), keep, o->mutable_measurement());
@@ -368,9 +367,9 @@ uint32_t RecordFilter::Apply(const v1::Batch& in, v1::Batch* out) const {
       ApplyLineProtocol(in, out);
     }
   }
-  const uint32_t records = static_cast<uint32_t>(out->statsd().name_size() +
-                                                 out->flows().version_size() +
-                                                 out->line_protocol().measurement_size());
+  const uint32_t records =
+      static_cast<uint32_t>(out->statsd().name_size() + out->flows().version_size() +
+                            out->line_protocol().measurement_size());
   if (records > 0) {
     *out->mutable_strings() = in.strings();
     *out->mutable_sources() = in.sources();

@@ -328,11 +328,21 @@ v1::Batch AddPoints(v1::Batch batch, int points) {
       l->add_field_type(static_cast<v1::FieldType>(type));
       const int code = i * 10 + f;
       switch (type) {
-        case v1::FIELD_TYPE_FLOAT: l->add_float_value(code + 0.5); break;
-        case v1::FIELD_TYPE_INTEGER: l->add_int_value(-code); break;
-        case v1::FIELD_TYPE_UNSIGNED: l->add_uint_value(code); break;
-        case v1::FIELD_TYPE_STRING: l->add_string_value(code); break;
-        case v1::FIELD_TYPE_BOOLEAN: l->add_bool_value(code % 2 == 1); break;
+        case v1::FIELD_TYPE_FLOAT:
+          l->add_float_value(code + 0.5);
+          break;
+        case v1::FIELD_TYPE_INTEGER:
+          l->add_int_value(-code);
+          break;
+        case v1::FIELD_TYPE_UNSIGNED:
+          l->add_uint_value(code);
+          break;
+        case v1::FIELD_TYPE_STRING:
+          l->add_string_value(code);
+          break;
+        case v1::FIELD_TYPE_BOOLEAN:
+          l->add_bool_value(code % 2 == 1);
+          break;
       }
     }
   }
@@ -368,11 +378,21 @@ std::vector<int> CheckPoints(const v1::Batch& out) {
       EXPECT_EQ(type, 1 + (i + static_cast<int>(f)) % 5);
       const int at = next[type]++;
       switch (type) {
-        case v1::FIELD_TYPE_FLOAT: EXPECT_EQ(l.float_value(at), code + 0.5); break;
-        case v1::FIELD_TYPE_INTEGER: EXPECT_EQ(l.int_value(at), -code); break;
-        case v1::FIELD_TYPE_UNSIGNED: EXPECT_EQ(l.uint_value(at), uint64_t(code)); break;
-        case v1::FIELD_TYPE_STRING: EXPECT_EQ(l.string_value(at), uint32_t(code)); break;
-        case v1::FIELD_TYPE_BOOLEAN: EXPECT_EQ(l.bool_value(at), code % 2 == 1); break;
+        case v1::FIELD_TYPE_FLOAT:
+          EXPECT_EQ(l.float_value(at), code + 0.5);
+          break;
+        case v1::FIELD_TYPE_INTEGER:
+          EXPECT_EQ(l.int_value(at), -code);
+          break;
+        case v1::FIELD_TYPE_UNSIGNED:
+          EXPECT_EQ(l.uint_value(at), uint64_t(code));
+          break;
+        case v1::FIELD_TYPE_STRING:
+          EXPECT_EQ(l.string_value(at), uint32_t(code));
+          break;
+        case v1::FIELD_TYPE_BOOLEAN:
+          EXPECT_EQ(l.bool_value(at), code % 2 == 1);
+          break;
       }
     }
   }
