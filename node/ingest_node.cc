@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "grpcpp/grpcpp.h"
+#include "node/config/grpc_config.h"
 #include "node/dataplane/eal.h"
 #include "node/decode/decoder_registry.h"
 #include "node/decode/netflow_decoder.h"
@@ -29,37 +30,6 @@ namespace {
 // "host:port" with the port replaced by `port` (after binding port 0).
 std::string WithPort(const std::string& listen, int port) {
   return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
-}
-
-// grpc.tokens with their secrets read from the token files.
-absl::StatusOr<std::vector<exporter::ConsumerToken>> LoadConsumerTokens(
-    const config::IngestConfig& config) {
-  std::vector<exporter::ConsumerToken> tokens;
-  for (const config::IngestConfig::Token& entry : config.grpc_tokens) {
-    std::ifstream in(entry.token_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    exporter::ConsumerToken token;
-    token.name = entry.name;
-    token.token = std::string(absl::StripAsciiWhitespace(text.str()));
-    if (!in || token.token.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("grpc.tokens: ", entry.name, ": cannot read a token from ",
-                       entry.token_file));
-    }
-    if (!entry.kinds.empty()) {
-      token.kinds = 0;
-      for (const std::string& kind : entry.kinds) {
-        if (kind == "statsd") token.kinds |= exporter::KindBit(v1::RECORD_KIND_STATSD);
-        if (kind == "flow") token.kinds |= exporter::KindBit(v1::RECORD_KIND_FLOW);
-        if (kind == "line_protocol") {
-          token.kinds |= exporter::KindBit(v1::RECORD_KIND_LINE_PROTOCOL);
-        }
-      }
-    }
-    tokens.push_back(std::move(token));
-  }
-  return tokens;
 }
 
 }  // namespace
@@ -215,7 +185,7 @@ absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
 }
 
 absl::Status IngestNode::StartExport(const config::IngestConfig& config) {
-  absl::StatusOr<std::vector<exporter::ConsumerToken>> tokens = LoadConsumerTokens(config);
+  absl::StatusOr<std::vector<exporter::ConsumerToken>> tokens = config::LoadConsumerTokens(config);
   if (!tokens.ok()) return tokens.status();
   // Without election every node runs active (DESIGN.md: embedded default), in epoch 1
   // or, with grpc.epoch_file, in one more than its previous run.
@@ -225,13 +195,7 @@ absl::Status IngestNode::StartExport(const config::IngestConfig& config) {
     if (!advanced.ok()) return advanced.status();
     epoch = *advanced;
   }
-  exporter::HubOptions hub_options;
-  hub_options.queue_capacity = config.subscriber_queue_batches;
-  hub_options.policy = config.slow_subscriber == "disconnect"
-                           ? exporter::SlowSubscriberPolicy::kDisconnect
-                           : exporter::SlowSubscriberPolicy::kDropOldest;
-  hub_options.replay_bytes = config.replay_bytes;
-  hub_ = std::make_unique<exporter::SubscriberHub>(hub_options);
+  hub_ = std::make_unique<exporter::SubscriberHub>(config::HubOptionsFor(config));
   std::vector<batch::Batcher*> batchers;
   for (Worker& worker : workers_) batchers.push_back(worker.batcher.get());
   publisher_ = std::make_unique<exporter::Publisher>(config.node_id, epoch,
@@ -244,13 +208,8 @@ absl::Status IngestNode::StartExport(const config::IngestConfig& config) {
   service_ = std::make_unique<exporter::IngestService>(
       hub_.get(), [this] { return publisher_->last_seq(); },
       [this] { return publisher_->epoch(); }, std::move(service_options));
-  exporter::GrpcServerOptions server_options;
-  server_options.listen = config.grpc_listen;
-  server_options.tls_cert_file = config.grpc_tls.cert;
-  server_options.tls_key_file = config.grpc_tls.key;
-  server_options.tls_client_ca_file = config.grpc_tls.client_ca;
   absl::StatusOr<exporter::StartedServer> started =
-      exporter::StartGrpcServer(server_options, service_.get());
+      exporter::StartGrpcServer(config::ServerOptionsFor(config), service_.get());
   if (!started.ok()) return started.status();
   server_ = std::move(started->server);
   grpc_address_ = started->address;
@@ -310,19 +269,8 @@ void IngestNode::Stop(absl::Duration drain_timeout) {
   // The workers flushed their last batches; the publisher's final poll takes them.
   stop_publisher_.store(true, std::memory_order_release);
   if (publisher_thread_.joinable()) publisher_thread_.join();
-  // Health checks report NOT_SERVING from here on, so balancers and relays stop
-  // sending new subscribers while the connected ones are drained.
-  if (server_ != nullptr) exporter::SetServing(server_.get(), false);
-  if (hub_ != nullptr) {
-    if (!hub_->WaitUntilDrained(drain_timeout)) {
-      spdlog::warn("subscribers did not receive every batch within {}",
-                   absl::FormatDuration(drain_timeout));
-    }
-    hub_->Close();
-  }
-  if (server_ != nullptr) {
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  }
+  // Nothing more is published: the connected subscribers receive the rest.
+  exporter::DrainAndShutdown(server_.get(), hub_.get(), drain_timeout);
   exposer_.reset();
   for (dataplane::PortQueues& port : ports_) dataplane::StopPort(port);
   ports_.clear();

@@ -283,19 +283,8 @@ void Relay::Stop(absl::Duration drain_timeout) {
   for (const std::unique_ptr<Upstream>& upstream : upstreams_) {
     if (upstream->thread.joinable()) upstream->thread.join();
   }
-  // NOT_SERVING from here: balancers stop sending new subscribers while the connected
-  // ones receive what was forwarded.
-  if (server_ != nullptr) exporter::SetServing(server_.get(), false);
-  if (hub_ != nullptr) {
-    if (!hub_->WaitUntilDrained(drain_timeout)) {
-      spdlog::warn("subscribers did not receive every batch within {}",
-                   absl::FormatDuration(drain_timeout));
-    }
-    hub_->Close();
-  }
-  if (server_ != nullptr) {
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  }
+  // Nothing more is forwarded: the connected subscribers receive the rest.
+  exporter::DrainAndShutdown(server_.get(), hub_.get(), drain_timeout);
   exposer_.reset();
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
+#include "node/export/grpc_server.h"
 #include "grpcpp/impl/rpc_service_method.h"
 #include "grpcpp/support/method_handler.h"
 #include "grpcpp/support/sync_stream.h"
@@ -64,6 +65,20 @@ bool ConstantTimeEquals(std::string_view presented, std::string_view expected) {
     diff |= static_cast<unsigned char>(p ^ static_cast<unsigned char>(expected[i]));
   }
   return diff == 0;
+}
+
+void DrainAndShutdown(grpc::Server* server, SubscriberHub* hub, absl::Duration drain_timeout) {
+  if (server != nullptr) SetServing(server, false);
+  if (hub != nullptr) {
+    if (!hub->WaitUntilDrained(drain_timeout)) {
+      spdlog::warn("subscribers did not receive every batch within {}",
+                   absl::FormatDuration(drain_timeout));
+    }
+    hub->Close();
+  }
+  if (server != nullptr) {
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }
 }
 
 IngestService::IngestService(SubscriberHub* hub, std::function<uint64_t()> last_seq,

@@ -58,6 +58,12 @@ struct IngestServiceOptions {
 // guess was right.
 bool ConstantTimeEquals(std::string_view presented, std::string_view expected);
 
+// The end of a drain, shared by ingestd and the relay once nothing more will be
+// published: health reports NOT_SERVING (balancers and relays stop sending new
+// subscribers), connected subscribers get up to `drain_timeout` to receive what is
+// queued, their streams end, and the server shuts down. Either pointer may be null.
+void DrainAndShutdown(grpc::Server* server, SubscriberHub* hub, absl::Duration drain_timeout);
+
 class IngestService final : public grpc::Service {
  public:
   // `last_seq` reports the publisher's latest sequence number (heartbeats), `epoch` its
