@@ -205,6 +205,7 @@ absl::Status IngestNode::StartExport(const config::IngestConfig& config) {
   exporter::IngestServiceOptions service_options;
   service_options.heartbeat_interval = absl::Milliseconds(config.heartbeat_ms);
   service_options.tokens = *std::move(tokens);
+  service_options.active = [this] { return publisher_->active(); };
   service_ = std::make_unique<exporter::IngestService>(
       hub_.get(), [this] { return publisher_->last_seq(); },
       [this] { return publisher_->epoch(); }, std::move(service_options));
