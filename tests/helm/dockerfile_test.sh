@@ -21,11 +21,14 @@ stage_packages() {  # stage_packages FROM-LINE-REGEX
 
 # 1. Runtime libraries: what ldd resolves, by owning package, minus bookworm-slim's own.
 base="libc6 libgcc-s1 libstdc++6 zlib1g"
-needed=$(ldd "$relay" | awk '$3 ~ /^\// {print $3}' | xargs readlink -f | while read -r lib; do
-  dpkg -S "$lib" 2>/dev/null || dpkg -S "${lib/#\/usr\/lib/\/lib}" 2>/dev/null ||
-    dpkg -S "${lib/#\/lib/\/usr\/lib}" 2>/dev/null || echo "UNOWNED:$lib"
-done | cut -d: -f1 | sort -u | grep -vxF -f <(tr ' ' '\n' <<<"$base"))
-if grep -q UNOWNED <<<"$needed"; then fail "libraries no package owns: $(grep UNOWNED <<<"$needed")"; fi
+# dpkg records a library under /lib or /usr/lib (merged /usr): ask for both spellings at once.
+libs=$(ldd "$relay" | awk '$3 ~ /^\// {print $3}' | xargs readlink -f | sed 's#^/usr/lib/#/lib/#' | sort -u)
+owners=$(dpkg -S $libs ${libs//\/lib\//\/usr\/lib\/} 2>/dev/null || true)
+# Lines are "pkg[:arch][, pkg...]: path".
+unowned=$(comm -23 <(echo "$libs") <(sed 's/.*: //; s#^/usr/lib/#/lib/#' <<<"$owners" | sort -u))
+[[ -z $unowned ]] || fail "no package owns $unowned"
+needed=$(sed 's/: [^:]*$//; s/, /\n/g' <<<"$owners" | sed 's/:.*//' | sort -u |
+  grep -vxF -f <(tr ' ' '\n' <<<"$base"))
 runtime=$(stage_packages 'bookworm-slim')
 [[ -n $runtime ]] || fail "no apt-get install in the bookworm-slim stage"
 missing=$(comm -23 <(echo "$needed") <(echo "$runtime"))
