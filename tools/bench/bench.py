@@ -13,7 +13,8 @@ typical length with tags, 1500 distinct names, three lines per packet) it measur
   kernel   ingestd's kernel socket backend, one worker, fed over loopback by
            tools/bench/udp_replay: packets per receiver CPU-second, and the kernel's
            receive-buffer drops.
-  memory   ingestd's RSS growth over a --soak-seconds run after warm-up.
+  memory   ingestd's RSS growth over a --soak-seconds run after --memory-warmup, sampled
+           every second, with a 1 MiB replay ring and with the default 64 MiB one.
   peers    collectd's statsd plugin and netdata's statsd server (Debian packages, installed
            on first use; see tools/bench/peers.py), fed like the kernel backend: fraction
            received and packets per CPU-second of the peer process.
