@@ -192,6 +192,42 @@ TEST(UdpParserTest, ParsesIpv6) {
   EXPECT_EQ(p.meta.destination_port, 8125);
 }
 
+TEST(UdpParserTest, ParsesPreStandard9100OuterTag) {
+  std::vector<uint8_t> frame =
+      FrameBuilder().Vlan(300).Vlan(43).OuterTagEtherType(0x9100).Payload(kPayload).Build();
+  ASSERT_EQ(frame[12], 0x91);
+  ASSERT_EQ(frame[13], 0x00);
+  Parsed p = Parse(frame);
+  ASSERT_EQ(p.drop, std::nullopt);
+  EXPECT_EQ(p.datagram.vlan_id, 43);
+  EXPECT_EQ(p.payload, kPayload);
+}
+
+TEST(UdpParserTest, ParsesUntaggedIpv6AndIpv6InQinQ) {
+  const Ipv6Address source = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+  const std::vector<uint8_t> untagged =
+      FrameBuilder().Ipv6(source, {0xff}).Ports(1000, 8125).Payload(kPayload).Build();
+  Parsed plain = Parse(untagged);
+  ASSERT_EQ(plain.drop, std::nullopt);
+  EXPECT_EQ(plain.payload, kPayload);
+  EXPECT_EQ(plain.datagram.vlan_id, 0);
+  // The header pointers UDP checksum validation works from.
+  EXPECT_EQ(plain.datagram.ip_version, 6);
+  const std::vector<uint8_t> qinq =
+      FrameBuilder().Vlan(100).Vlan(200).Ipv6(source, {0xff}).Payload(kPayload).Build();
+  ASSERT_EQ(qinq[12], 0x88);
+  ASSERT_EQ(qinq[13], 0xa8);
+  UdpDatagram datagram;
+  PacketMeta meta;
+  ASSERT_EQ(ParseUdpFrame(qinq.data(), qinq.size(), &datagram, &meta), std::nullopt);
+  EXPECT_EQ(datagram.vlan_id, 200);
+  EXPECT_EQ(datagram.ip_version, 6);
+  EXPECT_EQ(datagram.ip_header, qinq.data() + 14 + 8);
+  EXPECT_EQ(datagram.udp_header, qinq.data() + 14 + 8 + 40);
+  EXPECT_EQ(datagram.payload, qinq.data() + 14 + 8 + 48);
+  EXPECT_EQ(0, std::memcmp(meta.source_address, source.data(), 16));
+}
+
 TEST(UdpParserTest, DropsTruncatedEthernet) {
   EXPECT_EQ(DropOf({}), ParseDrop::kTruncatedEthernet);
   EXPECT_EQ(DropOf(FrameBuilder().TruncateTo(13).Build()), ParseDrop::kTruncatedEthernet);
