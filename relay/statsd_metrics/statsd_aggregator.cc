@@ -369,7 +369,7 @@ StatsdAggregator::Resolved StatsdAggregator::Resolve(absl::string_view statsd_na
       result.drop = StatsdDropReason::kTypeConflict;
       return result;
     }
-  } else if (CollidesWithExisting(name, kind)) {
+  } else if (Collides(ReservedNames(name, kind))) {
     result.drop = StatsdDropReason::kTypeConflict;
     return result;
   }
@@ -396,11 +396,8 @@ StatsdAggregator::Resolved StatsdAggregator::Resolve(absl::string_view statsd_na
     created->kind = kind;
     family = created.get();
     families_.emplace(name, std::move(created));
-    sample_names_.emplace(name, family);
-    if (kind == Kind::kHistogram) {
-      for (absl::string_view suffix : {"_bucket", "_sum", "_count"}) {
-        sample_names_.emplace(absl::StrCat(name, suffix), family);
-      }
+    for (std::string& reserved : ReservedNames(name, kind)) {
+      sample_names_.emplace(std::move(reserved), family);
     }
   }
   auto series = std::make_unique<Series>();
@@ -416,15 +413,21 @@ StatsdAggregator::Resolved StatsdAggregator::Resolve(absl::string_view statsd_na
   return result;
 }
 
-bool StatsdAggregator::CollidesWithExisting(absl::string_view name, Kind kind) const {
-  if (absl::StartsWith(name, kOwnPrefix) || sample_names_.contains(name)) {
-    return true;
+std::vector<std::string> StatsdAggregator::ReservedNames(absl::string_view name, Kind kind) {
+  std::vector<std::string> names = {std::string(name)};
+  if (kind == Kind::kHistogram) {
+    for (absl::string_view suffix : {"_bucket", "_sum", "_count"}) {
+      names.push_back(absl::StrCat(name, suffix));
+    }
+  } else if (kind == Kind::kCounter && name.size() > 6 && absl::EndsWith(name, "_total")) {
+    names.emplace_back(name.substr(0, name.size() - 6));
   }
-  if (kind != Kind::kHistogram) {
-    return false;
-  }
-  for (absl::string_view suffix : {"_bucket", "_sum", "_count"}) {
-    if (sample_names_.contains(absl::StrCat(name, suffix))) {
+  return names;
+}
+
+bool StatsdAggregator::Collides(const std::vector<std::string>& reserved) const {
+  for (const std::string& name : reserved) {
+    if (absl::StartsWith(name, kOwnPrefix) || sample_names_.contains(name)) {
       return true;
     }
   }

@@ -120,9 +120,12 @@ class StatsdAggregator : public prometheus::Collectable {
   // Maps, sanitizes and finds or creates the series for one record's name and tags.
   Resolved Resolve(absl::string_view statsd_name, Kind kind, const v1::Batch& batch, int tag_begin,
                    int tag_end) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Whether a new family `name` of `kind` would expose a sample name already taken.
-  bool CollidesWithExisting(absl::string_view name, Kind kind) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The names a family `name` of `kind` takes: its own; a histogram's _bucket, _sum
+  // and _count; a counter's name without "_total" (OpenMetrics calls the counter that,
+  // and a gauge of that name is the same statsd metric sent with another type).
+  static std::vector<std::string> ReservedNames(absl::string_view name, Kind kind);
+  // Whether a new family would take a name already taken, or one of the own metrics'.
+  bool Collides(const std::vector<std::string>& reserved) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Drop(StatsdDropReason reason, uint64_t n = 1) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Observe(Series* series, double value, uint64_t weight) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CollectOwn(std::vector<prometheus::MetricFamily>* out) const
@@ -136,7 +139,7 @@ class StatsdAggregator : public prometheus::Collectable {
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Family>> families_ ABSL_GUARDED_BY(mu_);
-  // Every sample name exposed (name, name_bucket, ...) -> its family.
+  // Every name taken (see ReservedNames) -> its family.
   absl::flat_hash_map<std::string, Family*> sample_names_ ABSL_GUARDED_BY(mu_);
   // Canonical key (name, sorted labels) -> series.
   absl::flat_hash_map<std::string, Series*> series_by_labels_ ABSL_GUARDED_BY(mu_);

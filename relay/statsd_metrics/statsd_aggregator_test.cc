@@ -258,14 +258,22 @@ TEST(StatsdAggregatorTest, TypeConflictsAreCountedNotExposedTwice) {
       "firehose_statsd_metrics_series:1|g",  // the aggregator's own name
       "db:1|g",
       "db:1|h",  // db_bucket/_sum/_count would sit beside gauge db... and db
+      "hits:1|c",
+      "hits:1|g",  // hits_total is counter "hits" (OpenMetrics): the same metric
+      "temp:20|g",
+      "temp:1|c",  // the other way round
   }));
   EXPECT_EQ(Value(*aggregator, "done_total"), 1);
   EXPECT_EQ(Value(*aggregator, "lat_count"), 1);
   EXPECT_EQ(Value(*aggregator, "db"), 1);
   EXPECT_FALSE(HasSample(*aggregator, "db_count"));
-  EXPECT_EQ(Value(*aggregator, "firehose_statsd_metrics_series"), 3);
-  EXPECT_EQ(Dropped(*aggregator, StatsdDropReason::kTypeConflict), 5u);
-  ExpectBalanced(*aggregator, 8);
+  EXPECT_EQ(Value(*aggregator, "hits_total"), 1);
+  EXPECT_FALSE(HasSample(*aggregator, "hits"));
+  EXPECT_EQ(Value(*aggregator, "temp"), 20);
+  EXPECT_FALSE(HasSample(*aggregator, "temp_total"));
+  EXPECT_EQ(Value(*aggregator, "firehose_statsd_metrics_series"), 5);
+  EXPECT_EQ(Dropped(*aggregator, StatsdDropReason::kTypeConflict), 7u);
+  ExpectBalanced(*aggregator, 12);
 }
 
 TEST(StatsdAggregatorTest, SeriesLimitDropsNewSeriesOnly) {
