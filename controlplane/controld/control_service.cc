@@ -78,6 +78,9 @@ grpc::Status ControlService::PublishTemplates(
   }
   response->set_stored(true);
   response->set_revision(*revision);
+  absl::MutexLock lock(&mu_);
+  stored_revision_ = *revision;
+  stored_bytes_ = static_cast<uint32_t>(request->templates().size());
   return grpc::Status::OK;
 }
 
@@ -103,6 +106,13 @@ grpc::Status ControlService::GetStatus(grpc::ServerContext* /*context*/,
   response->set_epoch(epoch_);
   response->set_preflight_failed(preflight_failed_);
   response->set_preflight_warnings(preflight_warnings_);
+  if (role_ == firehose::v1::ROLE_ACTIVE) {
+    response->set_templates_revision(stored_revision_);
+    response->set_templates_bytes(stored_bytes_);
+  } else {
+    response->set_templates_revision(templates_revision_);
+    response->set_templates_bytes(static_cast<uint32_t>(templates_.size()));
+  }
   return grpc::Status::OK;
 }
 

@@ -96,6 +96,9 @@ class ControlService final : public firehose::v1::Control::Service {
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   std::string templates_ ABSL_GUARDED_BY(mu_);
   uint64_t templates_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  // What this node stored in etcd as active (for status).
+  uint64_t stored_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  uint32_t stored_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint32_t preflight_failed_ ABSL_GUARDED_BY(mu_) = 0;
   uint32_t preflight_warnings_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -221,11 +221,17 @@ int main(int argc, char** argv) {
                           .Name("firehose_controld_rx_packets_per_second")
                           .Help("ingestd's receive rate over the last health interval")
                           .Register(*registry);
+  auto& templates_family = prometheus::BuildGauge()
+                               .Name("firehose_controld_templates_revision")
+                               .Help("etcd revision of the pair's NetFlow templates this node "
+                                     "stored (active) or passed to ingestd (standby); 0: none")
+                               .Register(*registry);
   const std::map<std::string, std::string> node_label = {{"node", config->node_id}};
   prometheus::Gauge& active_gauge = role_family.Add(node_label);
   prometheus::Gauge& epoch_gauge = epoch_family.Add(node_label);
   prometheus::Gauge& lease_gauge = lease_family.Add(node_label);
   prometheus::Gauge& rate_gauge = rate_family.Add(node_label);
+  prometheus::Gauge& templates_gauge = templates_family.Add(node_label);
   std::map<firehose::v1::Health::State, prometheus::Gauge*> health_gauges;
   for (auto [state, name] : {std::pair{firehose::v1::Health::HEALTHY, "healthy"},
                              std::pair{firehose::v1::Health::DEGRADED, "degraded"},
@@ -254,6 +260,7 @@ int main(int argc, char** argv) {
     epoch_gauge.Set(static_cast<double>(status.epoch()));
     lease_gauge.Set(status.lease_remaining_ms() / 1000.0);
     rate_gauge.Set(status.health().rx_packets_per_second());
+    templates_gauge.Set(static_cast<double>(status.templates_revision()));
     for (auto& [state, gauge] : health_gauges) gauge->Set(status.health().state() == state);
   };
 

@@ -161,11 +161,14 @@ bool Elector::HandOver(const std::string& own_key) {
     }
     absl::MutexLock lock(&mu_);
     if (mu_.AwaitWithTimeout(absl::Condition(&lease_lost_), kHandoverPoll)) return false;
+    if (stopping_) break;
   }
   // With a successor, overlap so its ingestd is publishing before this one stops; the
-  // term still ends by active_deadline, which the keeper goes on extending.
+  // term still ends by active_deadline, which the keeper goes on extending. Stop()
+  // cuts the overlap short.
   absl::MutexLock lock(&mu_);
-  if (successor) mu_.AwaitWithTimeout(absl::Condition(&lease_lost_), options_.handover_overlap);
+  auto over = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return lease_lost_ || stopping_; };
+  if (successor) mu_.AwaitWithTimeout(absl::Condition(&over), options_.handover_overlap);
   return !lease_lost_;
 }
 

@@ -49,6 +49,11 @@ std::string Lease(const NodeStatus& s) {
   return absl::StrFormat("%.1fs/%.1fs", s.lease_remaining_ms() / 1000.0, s.lease_ttl_ms() / 1000.0);
 }
 
+std::string Templates(const NodeStatus& s) {
+  if (s.templates_revision() == 0) return "-";
+  return absl::StrFormat("r%d/%dB", s.templates_revision(), s.templates_bytes());
+}
+
 }  // namespace
 
 int RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err) {
@@ -85,12 +90,14 @@ int RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err
     return code;
   }
   auto row = [](const auto&... columns) {
-    return absl::StrFormat("%-16s %-15s %-12s %-11s %10s %9s %5s %-11s %s\n", columns...);
+    return absl::StrFormat("%-16s %-15s %-12s %-11s %10s %9s %5s %-11s %-14s %s\n",
+                           columns...);
   };
-  out << row("NODE", "ROLE", "EPOCH", "HEALTH", "RX/S", "DROPS/S", "SUBS", "LEASE", "PREFLIGHT");
+  out << row("NODE", "ROLE", "EPOCH", "HEALTH", "RX/S", "DROPS/S", "SUBS", "LEASE", "TEMPLATES",
+             "PREFLIGHT");
   for (const auto& [socket, status] : rows) {
     if (!status.ok()) {
-      out << row(socket, "?", "-", "unreachable", "-", "-", "-", "-", "-");
+      out << row(socket, "?", "-", "unreachable", "-", "-", "-", "-", "-", "-");
       continue;
     }
     const Health& h = status->health();
@@ -104,7 +111,7 @@ int RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err
                status->epoch() == 0 ? std::string("own") : absl::StrCat(status->epoch()),
                HealthName(h.state()), absl::StrFormat("%.0f", h.rx_packets_per_second()),
                absl::StrFormat("%.0f", h.dropped_packets_per_second()),
-               absl::StrCat(h.subscribers()), Lease(*status), preflight);
+               absl::StrCat(h.subscribers()), Lease(*status), Templates(*status), preflight);
     if (h.state() != Health::HEALTHY) {
       for (const std::string& reason : h.reasons()) out << "    " << reason << '\n';
     }
