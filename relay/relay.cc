@@ -246,6 +246,7 @@ RelaySnapshot Relay::Snapshot() const {
   snapshot.epoch = epoch_;
   snapshot.last_seq = last_seq_.load();
   snapshot.hub = hub_->stats();
+  snapshot.subscribers = hub_->Subscribers();
   std::vector<std::vector<client::SubscriberStats>> clients(config_.pairs.size());
   for (const std::unique_ptr<Upstream>& upstream : upstreams_) {
     clients[upstream->pair].push_back(upstream->subscriber->stats());

@@ -59,6 +59,8 @@ struct RelaySnapshot {
   bool ready = false;
   std::vector<PairSnapshot> pairs;
   exporter::HubStats hub;
+  // The relay's own subscribers, for their lag.
+  std::vector<exporter::SubscriberSnapshot> subscribers;
 };
 
 struct RelayHooks {

@@ -97,6 +97,13 @@ std::vector<prometheus::MetricFamily> RelayCollector::Collect() const {
   out.push_back(Gauge("firehose_relay_subscribers", "Subscribers connected to the relay.")
                     .Add({}, static_cast<double>(hub.subscribers))
                     .Build());
+  auto lag = Gauge("firehose_relay_subscriber_lag_batches",
+                   "Batches the relay has published that a subscriber has not been sent yet.");
+  for (const exporter::SubscriberSnapshot& subscriber : s.subscribers) {
+    lag.Add({{"subscriber", subscriber.name}, {"id", std::to_string(subscriber.id)}},
+            static_cast<double>(subscriber.lag_batches));
+  }
+  out.push_back(lag.Build());
   out.push_back(Counter("firehose_relay_subscriber_delivered_records_total",
                         "Records written to the relay's subscribers.")
                     .Add({}, static_cast<double>(hub.delivered_records))

@@ -239,6 +239,11 @@ TEST(RelayTest, OneDenseStreamAcrossAFailoverWithDuplicatesAndStaleBatchesDroppe
     EXPECT_EQ(got[i].origin_seq(), from_a ? i + 1 : i - 4);
   }
   EXPECT_EQ(forwarded_epochs.size(), 9u);
+  // The consumer has everything: no lag.
+  EXPECT_TRUE(WaitFor([&] {
+    const RelaySnapshot now = (*relay)->Snapshot();
+    return now.subscribers.size() == 1 && now.subscribers[0].lag_batches == 0;
+  }));
 
   // The active node goes away: not ready (a is standby), though still alive.
   b.Shutdown();
