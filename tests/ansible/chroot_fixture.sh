@@ -127,6 +127,9 @@ _chroot_build() {
   tar -C "$root" -cf - . | zstd -q -T0 -3 -o "$tarball.tmp" && mv "$tarball.tmp" "$tarball"
   echo "chroot_fixture: built in $(( $(date +%s) - start )) s: $(du -h "$tarball" | cut -f1)"
   rm -rf --one-file-system "$dir"
+  # Chroots for package lists no longer in use (110 MB each) go after a week.
+  find "$CHROOT_CACHE_DIR" -maxdepth 1 -name "$CHROOT_SUITE-minbase-*.tar.zst" \
+    ! -path "$tarball" -mtime +7 -delete
 }
 
 # A fresh chroot at DIR from TARBALL, with /proc and /dev mounted.
