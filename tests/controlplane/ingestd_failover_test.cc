@@ -110,8 +110,11 @@ class IngestdFailoverTest : public ::testing::Test {
     sender_ = socket(AF_INET, SOCK_DGRAM, 0);
     for (PairNode* node : {&a_, &b_}) {
       ConfigureNode(node, node == &a_ ? "node-a" : "node-b");
-      ASSERT_NO_FATAL_FAILURE(StartControld(node));
+      // ingestd first (standby until its controld appears; the follower reconnects):
+      // a controld that wins before its ingestd answers would see it DOWN and resign,
+      // and sit out the next campaign.
       ASSERT_NO_FATAL_FAILURE(StartIngestd(node));
+      ASSERT_NO_FATAL_FAILURE(StartControld(node));
     }
   }
 
