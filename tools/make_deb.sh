@@ -99,6 +99,15 @@ install -m 0644 "$here/node/config/example.yaml" "$stage/usr/share/doc/firehose/
 install -m 0644 "$pkg/debian/copyright" "$stage/usr/share/doc/firehose/copyright"
 [[ -f "$pkg/etc/relay.yaml" && $with_relay == 1 ]] &&
   install -m 0644 "$pkg/etc/relay.yaml" "$stage/usr/share/doc/firehose/examples/relay.yaml"
+# A native package's changelog: one entry for this build (lintian: no-changelog).
+{
+  echo "firehose ($version) unstable; urgency=medium"
+  echo
+  echo "  * Built from $(git -C "$here" describe --always --dirty 2>/dev/null || echo "a source tree")."
+  echo
+  echo " -- firehose maintainers <firehose-maintainers@example.org>  $(date -R -u -d "@${SOURCE_DATE_EPOCH:-$(date +%s)}")"
+} | gzip -9n >"$stage/usr/share/doc/firehose/changelog.gz"
+chmod 0644 "$stage/usr/share/doc/firehose/changelog.gz"
 install -m 0644 "$pkg/debian/conffiles" "$stage/DEBIAN/conffiles"
 install -m 0755 "$pkg/debian/postinst" "$pkg/debian/prerm" "$pkg/debian/postrm" "$stage/DEBIAN/"
 

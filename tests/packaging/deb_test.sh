@@ -48,6 +48,7 @@ expect_entry -rw-r--r-- etc/firehose/ingestd.yaml
 expect_entry -rw-r--r-- etc/default/firehose
 expect_entry -rw-r--r-- lib/udev/rules.d/60-firehose-vfio.rules
 expect_entry -rw-r--r-- usr/share/doc/firehose/copyright
+expect_entry -rw-r--r-- usr/share/doc/firehose/changelog.gz
 if grep -v ' root/root ' <<<"$listing"; then fail "entries not owned by root/root"; fi
 
 # --- control archive: conffiles and maintainer scripts
