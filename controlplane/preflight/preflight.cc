@@ -60,8 +60,8 @@ std::string BindFix(const std::string& address) {
 struct EalMemory {
   bool no_huge = false;
   bool in_memory = false;
-  std::optional<uint64_t> total_mib;                  // -m
-  std::optional<std::vector<uint64_t>> socket_mib;    // --socket-mem
+  std::optional<uint64_t> total_mib;                // -m
+  std::optional<std::vector<uint64_t>> socket_mib;  // --socket-mem
 };
 
 EalMemory ParseEalMemory(const std::vector<std::string>& args) {
@@ -217,8 +217,8 @@ class Checker {
                                     "/hugepages/hugepages-2048kB/nr_hugepages")
                      : std::string("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages");
         Add("hugepages", subject, Verdict::kFail, true, detail,
-            absl::StrCat("reserve at least ", pages, " more 2 MiB pages on ", subject,
-                         ": raise ", target, " (or hugepages= on the kernel command line)"));
+            absl::StrCat("reserve at least ", pages, " more 2 MiB pages on ", subject, ": raise ",
+                         target, " (or hugepages= on the kernel command line)"));
       }
     }
 
@@ -249,8 +249,9 @@ class Checker {
     const std::string dir = PciDir(address);
     if (!fs_.Exists(dir)) {
       Add("pci_device", address, Verdict::kFail, true, "no such PCI device",
-          absl::StrCat(address, " is not on this machine: check `lspci -D` and ports[].device "
-                                "in the config"));
+          absl::StrCat(address,
+                       " is not on this machine: check `lspci -D` and ports[].device "
+                       "in the config"));
       return false;
     }
     Add("pci_device", address, Verdict::kPass, true, "present");
@@ -294,7 +295,8 @@ class Checker {
         Add("iommu_group", address, Verdict::kFail, true,
             "no IOMMU group: the IOMMU is off, vfio-pci cannot take the device",
             absl::StrCat("enable VT-d/AMD-Vi in firmware and boot with intel_iommu=on iommu=pt "
-                         "(amd_iommu=on on AMD), then bind ", address));
+                         "(amd_iommu=on on AMD), then bind ",
+                         address));
       }
       return;
     }
@@ -319,9 +321,10 @@ class Checker {
       Add("iommu_group", address, Verdict::kFail, true,
           absl::StrCat("IOMMU group ", *group, " also holds ", absl::StrJoin(blockers, ", "),
                        " on a kernel driver"),
-          absl::StrCat("bind every device of IOMMU group ", *group, " to vfio-pci (`ingestctl nic "
-                       "bind ", first_blocker, "`) or move ", address,
-                       " to a slot with its own group"));
+          absl::StrCat("bind every device of IOMMU group ", *group,
+                       " to vfio-pci (`ingestctl nic "
+                       "bind ",
+                       first_blocker, "`) or move ", address, " to a slot with its own group"));
     }
   }
 
@@ -353,7 +356,8 @@ class Checker {
     }
     std::set<unsigned> nohz;
     if (auto cmdline = fs_.ReadTrimmed("proc/cmdline"); cmdline.ok()) {
-      if (auto cpus = CmdlineCpus(*cmdline, "isolcpus")) isolated.insert(cpus->begin(), cpus->end());
+      if (auto cpus = CmdlineCpus(*cmdline, "isolcpus"))
+        isolated.insert(cpus->begin(), cpus->end());
       if (auto cpus = CmdlineCpus(*cmdline, "nohz_full")) nohz = *cpus;
     }
 
@@ -486,12 +490,23 @@ std::map<int, uint64_t> HugepageNeeds(const config::IngestConfig& config,
   // The hand-off rings of finished batches and EAL's own allocations live with the
   // first port's pools.
   needs[node_of(config.ports.front())] +=
-      kEalOverhead + config.worker_lcores.size() *
-                         NextPowerOfTwo(config.handoff_ring_batches) * sizeof(void*) * 2;
+      kEalOverhead +
+      config.worker_lcores.size() * NextPowerOfTwo(config.handoff_ring_batches) * sizeof(void*) * 2;
   return needs;
 }
 
 Report RunPreflight(const config::IngestConfig& config, const Options& options) {
+  // The kernel socket backend uses none of what the checks look at (hugepages, vfio,
+  // bound NICs, isolated lcores). One passing line says so, so `ingestctl preflight`,
+  // controld and the units' start gate agree with ingestd, which skips them too.
+  if (config.backend == config::IngestConfig::Backend::kKernel) {
+    Report report;
+    report.checks.push_back(Check{"backend", "host", Verdict::kPass, /*required=*/true,
+                                  "kernel socket backend: no hugepages, vfio or isolated CPUs "
+                                  "needed",
+                                  ""});
+    return report;
+  }
   return Checker(config, options).Run();
 }
 

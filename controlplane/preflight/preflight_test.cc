@@ -14,8 +14,7 @@ namespace {
 
 using testing::SysfsFixture;
 
-const Check* Find(const Report& report, const std::string& name,
-                  const std::string& subject) {
+const Check* Find(const Report& report, const std::string& name, const std::string& subject) {
   for (const Check& c : report.checks) {
     if (c.name == name && c.subject == subject) return &c;
   }
@@ -31,9 +30,9 @@ TEST(PreflightTest, GoodMachinePassesEveryCheck) {
   Report report = RunOn(f, SysfsFixture::GoodConfig());
   EXPECT_TRUE(report.ok()) << FormatTable(report);
   EXPECT_EQ(report.CountVerdict(Verdict::kWarn), 0) << FormatTable(report);
-  for (const char* name : {"hugepages", "hugetlbfs", "pci_device", "driver", "iommu_group",
-                           "vfio_module", "noiommu", "lcore_online", "lcore_isolated",
-                           "lcore_numa"}) {
+  for (const char* name :
+       {"hugepages", "hugetlbfs", "pci_device", "driver", "iommu_group", "vfio_module", "noiommu",
+        "lcore_online", "lcore_isolated", "lcore_numa"}) {
     bool seen = false;
     for (const Check& c : report.checks) seen |= c.name == name;
     EXPECT_TRUE(seen) << name << " not run:\n" << FormatTable(report);
@@ -43,6 +42,22 @@ TEST(PreflightTest, GoodMachinePassesEveryCheck) {
   EXPECT_TRUE(absl::StrContains(huge->detail, "2048kB 1024/1024 free")) << huge->detail;
   // The bridge sharing IOMMU group 40 does not make it unviable.
   EXPECT_EQ(Find(report, "iommu_group", "0000:3b:00.0")->verdict, Verdict::kPass);
+}
+
+TEST(PreflightTest, KernelBackendNeedsNothingFromTheMachine) {
+  // No hugetlbfs mount and a port that is not on the machine: a DPDK config fails; the
+  // same config on the kernel backend passes with one line saying why.
+  SysfsFixture f = SysfsFixture::GoodMachine("bare-kernel");
+  f.WriteFile("proc/mounts", "");
+  config::IngestConfig dpdk = SysfsFixture::GoodConfig();
+  dpdk.ports[0].device = "af:00.0";
+  EXPECT_FALSE(RunOn(f, dpdk).ok());
+  config::IngestConfig kernel = dpdk;
+  kernel.backend = config::IngestConfig::Backend::kKernel;
+  Report report = RunOn(f, kernel);
+  EXPECT_TRUE(report.ok()) << FormatTable(report);
+  ASSERT_EQ(report.checks.size(), 1u) << FormatTable(report);
+  EXPECT_EQ(report.checks[0].name, "backend");
 }
 
 TEST(PreflightTest, MissingDeviceFailsNamingIt) {
@@ -155,8 +170,7 @@ TEST(PreflightTest, TooFewHugepagesOnTheNicNodeFails) {
   const Check* c = Find(report, "hugepages", "node 0");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->verdict, Verdict::kFail);
-  EXPECT_TRUE(absl::StrContains(c->fix, "node0/hugepages/hugepages-2048kB/nr_hugepages"))
-      << c->fix;
+  EXPECT_TRUE(absl::StrContains(c->fix, "node0/hugepages/hugepages-2048kB/nr_hugepages")) << c->fix;
   // Node 1's free pages do not help: the NIC and its pools are on node 0.
   EXPECT_EQ(Find(report, "hugepages", "node 1"), nullptr);
 }
@@ -276,8 +290,9 @@ TEST(ReportFormatTest, TableHasAFixLinePerProblemAndJsonIsOneObject) {
   const std::string json = FormatJson(report);
   EXPECT_TRUE(absl::StartsWith(json, "{\"ok\":false,")) << json;
   EXPECT_TRUE(absl::StrContains(
-      json, "{\"name\":\"driver\",\"subject\":\"0000:3b:00.0\",\"status\":\"fail\","
-            "\"required\":true,\"detail\":\"bound to ixgbe, a kernel driver DPDK cannot use\""))
+      json,
+      "{\"name\":\"driver\",\"subject\":\"0000:3b:00.0\",\"status\":\"fail\","
+      "\"required\":true,\"detail\":\"bound to ixgbe, a kernel driver DPDK cannot use\""))
       << json;
   EXPECT_TRUE(absl::StrContains(json, "`ingestctl nic bind 0000:3b:00.0`")) << json;
 }
