@@ -1,11 +1,10 @@
 // Wiring and ordered shutdown of one ingest node; see the header.
 #include "node/ingest_node.h"
 
+#include <arpa/inet.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
-
-#include <arpa/inet.h>
 
 #include <exception>
 #include <fstream>
@@ -34,8 +33,8 @@ std::string WithPort(const std::string& listen, int port) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<IngestNode>> IngestNode::Start(
-    const config::IngestConfig& config, const std::string& program) {
+absl::StatusOr<std::unique_ptr<IngestNode>> IngestNode::Start(const config::IngestConfig& config,
+                                                              const std::string& program) {
   // Check decoder names before touching DPDK, so a typo fails fast and cleanly.
   for (const auto& [port, format] : config.udp_decoders) {
     if (auto decoder = decode::MakeDecoder(format); !decoder.ok()) {
@@ -65,8 +64,7 @@ absl::StatusOr<std::unique_ptr<IngestNode>> IngestNode::Start(
     }
     worker.launch = std::make_unique<WorkerLaunch>(
         WorkerLaunch{worker.rx.get(), &node->go_, &node->stop_workers_});
-    if (int rc = rte_eal_remote_launch(&IngestNode::WorkerMain, worker.launch.get(),
-                                       worker.lcore);
+    if (int rc = rte_eal_remote_launch(&IngestNode::WorkerMain, worker.launch.get(), worker.lcore);
         rc != 0) {
       return absl::InternalError(
           absl::StrFormat("cannot launch a worker on lcore %d (rc %d)", worker.lcore, rc));
@@ -108,9 +106,9 @@ absl::Status IngestNode::StartKernelPath(const config::IngestConfig& config) {
     Worker worker;
     worker.port_name = "kernel";
     const uint16_t worker_id = static_cast<uint16_t>(workers_.size());
-    worker.batcher = std::make_unique<batch::Batcher>(
-        worker_id, limits, config.handoff_ring_batches,
-        static_cast<int64_t>(config.batch.max_delay_us) * 1000);
+    worker.batcher =
+        std::make_unique<batch::Batcher>(worker_id, limits, config.handoff_ring_batches,
+                                         static_cast<int64_t>(config.batch.max_delay_us) * 1000);
     absl::StatusOr<std::vector<dataplane::DecoderRoute>> routes = MakeRoutes(config, worker);
     if (!routes.ok()) return routes.status();
     absl::StatusOr<std::unique_ptr<dataplane::SocketWorker>> socket =
@@ -140,32 +138,34 @@ absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
       worker.port_name = port.name;
       worker.lcore = config.worker_lcores.at(lcore_index++);
       const uint16_t worker_id = static_cast<uint16_t>(workers_.size());
-      worker.batcher = std::make_unique<batch::Batcher>(
-          worker_id, limits, config.handoff_ring_batches,
-          static_cast<int64_t>(config.batch.max_delay_us) * 1000);
+      worker.batcher =
+          std::make_unique<batch::Batcher>(worker_id, limits, config.handoff_ring_batches,
+                                           static_cast<int64_t>(config.batch.max_delay_us) * 1000);
       absl::StatusOr<std::vector<dataplane::DecoderRoute>> routes = MakeRoutes(config, worker);
       if (!routes.ok()) return routes.status();
       if (rte_lcore_to_socket_id(worker.lcore) != static_cast<unsigned>(port.socket_id) &&
           port.socket_id >= 0) {
-        spdlog::warn("lcore {} is on NUMA socket {} but port {} is on socket {}: every "
-                     "packet will cross the interconnect",
-                     worker.lcore, rte_lcore_to_socket_id(worker.lcore), port.name,
-                     port.socket_id);
+        spdlog::warn(
+            "lcore {} is on NUMA socket {} but port {} is on socket {}: every "
+            "packet will cross the interconnect",
+            worker.lcore, rte_lcore_to_socket_id(worker.lcore), port.name, port.socket_id);
       }
-      worker.rx = std::make_unique<dataplane::RxWorker>(port.port_id, q, *routes,
-                                                        worker.batcher.get(), clock_.get(),
-                                                        port.pools[q]);
+      worker.rx = std::make_unique<dataplane::RxWorker>(
+          port.port_id, q, *routes, worker.batcher.get(), clock_.get(), port.pools[q]);
       if (config.ports[port_index].validate_udp_checksum) {
         worker.rx->EnableUdpChecksumValidation();
       }
       const std::vector<std::string>& addresses = config.ports[port_index].addresses;
-      if (!addresses.empty()) {
-        if (q >= port.tx_queues) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "ports[", port_index, "].addresses: port ", port.name,
-              " has no TX queue for worker ", q, " to answer ARP/ICMP from (a net_pcap "
-              "device needs a tx_pcap= or tx_iface= argument)"));
-        }
+      if (!addresses.empty() && q >= port.tx_queues) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("ports[", port_index, "].addresses: port ", port.name,
+                         " has no TX queue for worker ", q,
+                         " to answer ARP/ICMP from (a net_pcap "
+                         "device needs a tx_pcap= or tx_iface= argument)"));
+      }
+      // Every worker with a TX queue gets its MAC and queue, even without addresses:
+      // the service IP (SetServiceAddress) and gratuitous ARPs go out through them.
+      if (q < port.tx_queues) {
         net::HostIdentity identity;
         rte_ether_addr mac;
         rte_eth_macaddr_get(port.port_id, &mac);
@@ -198,8 +198,8 @@ absl::Status IngestNode::StartExport(const config::IngestConfig& config) {
   hub_ = std::make_unique<exporter::SubscriberHub>(config::HubOptionsFor(config));
   std::vector<batch::Batcher*> batchers;
   for (Worker& worker : workers_) batchers.push_back(worker.batcher.get());
-  publisher_ = std::make_unique<exporter::Publisher>(config.node_id, epoch,
-                                                     std::move(batchers), hub_.get());
+  publisher_ =
+      std::make_unique<exporter::Publisher>(config.node_id, epoch, std::move(batchers), hub_.get());
   publisher_thread_ = std::thread([this] { publisher_->Run(stop_publisher_); });
 
   exporter::IngestServiceOptions service_options;
@@ -207,8 +207,8 @@ absl::Status IngestNode::StartExport(const config::IngestConfig& config) {
   service_options.tokens = *std::move(tokens);
   service_options.active = [this] { return publisher_->active(); };
   service_ = std::make_unique<exporter::IngestService>(
-      hub_.get(), [this] { return publisher_->last_seq(); },
-      [this] { return publisher_->epoch(); }, std::move(service_options));
+      hub_.get(), [this] { return publisher_->last_seq(); }, [this] { return publisher_->epoch(); },
+      std::move(service_options));
   absl::StatusOr<exporter::StartedServer> started =
       exporter::StartGrpcServer(config::ServerOptionsFor(config), service_.get());
   if (!started.ok()) return started.status();
@@ -249,8 +249,7 @@ absl::Status IngestNode::StartMetrics(const config::IngestConfig& config) {
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(config.metrics_listen);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ",
-                                               config.metrics_listen,
+    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", config.metrics_listen,
                                                " (metrics.listen): ", e.what()));
   }
   exposer_->RegisterCollectable(collector_);
@@ -280,6 +279,21 @@ void IngestNode::Stop(absl::Duration drain_timeout) {
 }
 
 IngestNode::~IngestNode() { Stop(absl::ZeroDuration()); }
+
+absl::Status IngestNode::SetServiceAddress(const std::string& ipv4) {
+  uint32_t address = 0;
+  if (!ipv4.empty() && inet_pton(AF_INET, ipv4.c_str(), &address) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("not an IPv4 address: ", ipv4));
+  }
+  int set = 0;
+  for (Worker& worker : workers_) {
+    if (worker.rx == nullptr) continue;
+    worker.rx->SetServiceAddress(address);
+    ++set;
+  }
+  if (set == 0) return absl::FailedPreconditionError("a service IP needs the DPDK backend");
+  return absl::OkStatus();
+}
 
 absl::Status IngestNode::SendGratuitousArp(const std::string& ipv4) {
   uint32_t address;
@@ -357,7 +371,8 @@ std::string IngestNode::Summary() const {
   return absl::StrFormat(
       "packets received %d = delivered %d + answered %d + dropped %d; records decoded %d, "
       "malformed %d; published %d records in %d batches",
-      rx, delivered, answered, dropped, records, errors, publisher_->counters().records_published.Get(),
+      rx, delivered, answered, dropped, records, errors,
+      publisher_->counters().records_published.Get(),
       publisher_->counters().batches_published.Get());
 }
 

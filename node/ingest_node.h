@@ -60,6 +60,9 @@ class IngestNode {
   // service IP on promotion). Returns once requested; the workers send at their next
   // poll.
   absl::Status SendGratuitousArp(const std::string& ipv4);
+  // Makes every DPDK worker answer ARP and ping for the service IPv4 address `ipv4`
+  // (while active), or stop answering for it (empty, on demotion), from its next poll.
+  absl::Status SetServiceAddress(const std::string& ipv4);
 
   // NetFlow v9/IPFIX template sharing with the other node of a pair (each worker's
   // caches are touched only by that worker: these go through its TemplateMailbox).

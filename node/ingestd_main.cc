@@ -13,7 +13,8 @@
 //
 // With --control_socket it follows controld's role and epoch (controlplane/role): it
 // starts standby, publishes only while controld's last ACTIVE assignment is still
-// valid, and on promotion announces --service_ip by gratuitous ARP; it shares NetFlow
+// valid, and owns --service_ip only while active (answers ARP/ping for it, announces it
+// by gratuitous ARP on promotion; silent for it as standby); it shares NetFlow
 // templates with the pair through controld (active: hands them over; standby: imports
 // them). Without it the node is active in its own epoch, as a single node needs.
 // main() is the only place the node links control-plane code (plain client libraries,
@@ -54,8 +55,9 @@ ABSL_FLAG(std::string, control_socket, "",
           "controld's unix socket: follow the role and epoch it assigns (standby until "
           "told otherwise). Empty: no controld, the node is active in its own epoch.");
 ABSL_FLAG(std::string, service_ip, "",
-          "IPv4 to announce by gratuitous ARP from the DPDK ports on every promotion to "
-          "active (only with --control_socket).");
+          "The pair's service IPv4 address: while this node is active its DPDK workers "
+          "answer ARP and ping for it and announce it by gratuitous ARP on promotion; a "
+          "standby stays silent for it. A standalone node is always active.");
 
 namespace {
 
@@ -130,23 +132,28 @@ int main(int argc, char** argv) {
   std::unique_ptr<firehose::role::RoleFollower> follower;
   std::unique_ptr<firehose::role::TemplatePublisher> template_publisher;
   const std::string control_socket = absl::GetFlag(FLAGS_control_socket);
+  const std::string service_ip = absl::GetFlag(FLAGS_service_ip);
+  firehose::IngestNode* raw_node = node->get();
+  // The active owns the service IP: it answers ARP and ping for it and announces it once
+  // by gratuitous ARP; a standby stays silent for it (DESIGN.md, failover).
+  auto own_service_ip = [raw_node, service_ip](bool active) {
+    if (service_ip.empty()) return;
+    absl::Status status = raw_node->SetServiceAddress(active ? service_ip : "");
+    if (status.ok() && active) status = raw_node->SendGratuitousArp(service_ip);
+    if (!status.ok()) {
+      spdlog::warn("service IP {}: {}", service_ip, std::string(status.message()));
+    }
+  };
   if (!control_socket.empty()) {
-    firehose::IngestNode* raw_node = node->get();
-    const std::string service_ip = absl::GetFlag(FLAGS_service_ip);
     raw_node->publisher().SetRole(false, 0);
     follower = std::make_unique<firehose::role::RoleFollower>(
         control_socket, config->node_id,
-        [raw_node, service_ip](const firehose::role::RoleView& view) {
+        [raw_node, own_service_ip](const firehose::role::RoleView& view) {
           // Called only on a change: active here is a promotion or a new term.
           raw_node->publisher().SetRole(view.active, view.epoch);
           spdlog::info("controld: now {} (epoch {})", view.active ? "active" : "standby",
                        view.epoch);
-          if (view.active && !service_ip.empty()) {
-            absl::Status arp = raw_node->SendGratuitousArp(service_ip);
-            if (!arp.ok()) {
-              spdlog::warn("gratuitous ARP for {}: {}", service_ip, std::string(arp.message()));
-            }
-          }
+          own_service_ip(view.active);
         });
     // NetFlow templates: a standby imports the pair's (from etcd, via controld) into
     // every worker; an active hands its own to controld whenever they change.
@@ -166,6 +173,8 @@ int main(int argc, char** argv) {
       template_publisher->Start();
     }
     spdlog::info("following controld on {}; standby until assigned active", control_socket);
+  } else {
+    own_service_ip(true);  // standalone: always active
   }
 
   const size_t wanted = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_wait_for_subscribers)));

@@ -4,7 +4,6 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
-
 #include <time.h>
 
 #include <chrono>
@@ -31,9 +30,8 @@ bool UdpChecksumAccepted(uint64_t ol_flags, const net::UdpDatagram& datagram) {
 
 }  // namespace
 
-RxWorker::RxWorker(uint16_t port_id, uint16_t queue_id,
-                   const std::vector<DecoderRoute>& routes, batch::Batcher* batcher,
-                   const TscClock* clock, rte_mempool* pool)
+RxWorker::RxWorker(uint16_t port_id, uint16_t queue_id, const std::vector<DecoderRoute>& routes,
+                   batch::Batcher* batcher, const TscClock* clock, rte_mempool* pool)
     : port_id_(port_id), queue_id_(queue_id), batcher_(batcher), clock_(clock), tx_pool_(pool) {
   for (const DecoderRoute& route : routes) {
     if (route_count_ < kMaxDecoderPorts) routes_[route_count_++] = route;
@@ -55,8 +53,7 @@ void RxWorker::Dispatch(const net::UdpDatagram& datagram, const PacketMeta& meta
     if (routes_[i].udp_port == meta.destination_port) {
       counters_.delivered.Increment();
       routes_[i].decoder->Decode(
-          std::string_view(reinterpret_cast<const char*>(datagram.payload),
-                           datagram.payload_len),
+          std::string_view(reinterpret_cast<const char*>(datagram.payload), datagram.payload_len),
           meta, *batcher_);
       return;
     }
@@ -100,8 +97,8 @@ bool RxWorker::HandleMbuf(rte_mbuf* mbuf, int64_t now_unix_nanos) {
       // A Neighbor Advertisement may be longer than the solicitation: it may grow into
       // the mbuf's tailroom.
       uint32_t answer_len = length;
-      const net::Reply reply = net::AnswerInPlace(
-          frame, &answer_len, length + rte_pktmbuf_tailroom(mbuf), identity_);
+      const net::Reply reply =
+          net::AnswerInPlace(frame, &answer_len, length + rte_pktmbuf_tailroom(mbuf), identity_);
       if (reply != net::Reply::kNone) {
         mbuf->data_len = static_cast<uint16_t>(answer_len);
         mbuf->pkt_len = answer_len;
@@ -124,8 +121,18 @@ bool RxWorker::HandleMbuf(rte_mbuf* mbuf, int64_t now_unix_nanos) {
   return false;
 }
 
+void RxWorker::ApplyServiceAddress(uint32_t address_be) {
+  applied_service_address_ = address_be;
+  identity_.ipv4_count = configured_ipv4_count_;
+  if (address_be != 0 && !identity_.Owns(address_be) &&
+      identity_.ipv4_count < net::kMaxHostAddresses) {
+    identity_.ipv4[identity_.ipv4_count++] = address_be;
+  }
+  responder_enabled_ = has_tx_queue_ && !identity_.empty();
+}
+
 void RxWorker::SendGratuitousArp(uint32_t address_be) {
-  if (tx_pool_ == nullptr) return;
+  if (tx_pool_ == nullptr || !has_tx_queue_) return;
   rte_mbuf* mbuf = rte_pktmbuf_alloc(tx_pool_);
   if (mbuf == nullptr) return;
   uint8_t* frame = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(mbuf, net::kGratuitousArpLen));
@@ -166,6 +173,9 @@ void RxWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& stop) {
       if (request != 0) SendGratuitousArp(static_cast<uint32_t>(request));
     }
     templates_.Poll();
+    // Also one relaxed load per poll: the service address changes only with the role.
+    const uint32_t service = service_address_.load(std::memory_order_relaxed);
+    if (service != applied_service_address_) ApplyServiceAddress(service);
     if (received == 0) {
       counters_.empty_polls.Increment();
       batcher_->FlushIfDue(now);

@@ -37,8 +37,8 @@ inline constexpr int kMaxDecoderPorts = 16;
 
 // Reasons, besides parse failures, that a packet is not delivered to a decoder.
 enum class WorkerDrop : uint8_t {
-  kUnknownPort,    // UDP to a port no decoder is configured for
-  kMultiSegment,   // frame spread over chained mbufs (larger than one mbuf)
+  kUnknownPort,          // UDP to a port no decoder is configured for
+  kMultiSegment,         // frame spread over chained mbufs (larger than one mbuf)
   kKernelReceiveBuffer,  // kernel backend: dropped by the kernel, socket buffer full
   kTruncatedDatagram,    // kernel backend: datagram larger than the receive buffer
   kReplyTxFull,          // an ARP/ICMP answer could not be queued on the TX ring
@@ -93,10 +93,21 @@ class RxWorker {
 
   // Answer ARP, NDP and ICMP/ICMPv6 echo for `identity`'s addresses on TX queue `tx_queue` (which
   // must be this worker's alone). Call before Run(); without it nothing is answered.
+  // An identity without addresses still gives the worker its MAC and TX queue, for the
+  // service address and gratuitous ARPs.
   void EnableResponder(const net::HostIdentity& identity, uint16_t tx_queue) {
     identity_ = identity;
+    configured_ipv4_count_ = identity.ipv4_count;
+    has_tx_queue_ = true;
     responder_enabled_ = !identity.empty();
     tx_queue_ = tx_queue;
+  }
+  // Any thread: the pair's service IPv4 address (network order) that this worker answers
+  // ARP and ping for from its next poll on, besides its configured addresses; 0 stops
+  // answering for it. The active node sets it, a standby clears it (DESIGN.md: the
+  // standby stays silent). Needs EnableResponder() (a TX queue) to have any effect.
+  void SetServiceAddress(uint32_t address_be) {
+    service_address_.store(address_be, std::memory_order_release);
   }
   // Drop UDP datagrams whose checksum is wrong (ParseDrop::kBadUdpChecksum): the NIC's
   // verdict when it reports one in the mbuf, net::UdpChecksumValid otherwise. Call
@@ -131,6 +142,8 @@ class RxWorker {
   bool HandleMbuf(rte_mbuf* mbuf, int64_t now_unix_nanos);
   void Dispatch(const net::UdpDatagram& datagram, const PacketMeta& meta);
   void SendGratuitousArp(uint32_t address_be);
+  // Puts the requested service address into identity_ (after the configured ones).
+  void ApplyServiceAddress(uint32_t address_be);
 
   const uint16_t port_id_;
   const uint16_t queue_id_;
@@ -143,8 +156,12 @@ class RxWorker {
   bool responder_enabled_ = false;
   bool validate_udp_checksum_ = false;
   uint16_t tx_queue_ = 0;
-  rte_mempool* tx_pool_ = nullptr;  // for gratuitous ARPs: the RX queue's pool
-  std::atomic<uint64_t> garp_request_{0};  // bit 32 set: pending; low 32: address
+  rte_mempool* tx_pool_ = nullptr;            // for gratuitous ARPs: the RX queue's pool
+  std::atomic<uint64_t> garp_request_{0};     // bit 32 set: pending; low 32: address
+  std::atomic<uint32_t> service_address_{0};  // requested by SetServiceAddress
+  uint32_t applied_service_address_ = 0;      // what identity_ holds now (worker only)
+  int configured_ipv4_count_ = 0;             // identity_'s own IPv4 addresses
+  bool has_tx_queue_ = false;
   TemplateMailbox templates_;
   // pthread_t of the running worker, published once when Run() starts.
   std::atomic<bool> running_{false};

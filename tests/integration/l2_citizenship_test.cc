@@ -244,5 +244,67 @@ TEST(L2CitizenshipTest, AnswersArpNdpAndPingForItsAddressesOnly) {
                 node_mac);
 }
 
+// The pair's service IP: a node with no addresses of its own that is active (standalone
+// here) announces --service_ip once by gratuitous ARP and answers ARP for it, and only
+// for it. (A standby clears it: IngestNode::SetServiceAddress(""), on demotion.)
+TEST(L2CitizenshipTest, ActiveNodeOwnsTheServiceIp) {
+  const std::string dir = testing::TestTempDir();
+  std::vector<std::vector<uint8_t>> frames = {
+      pcapgen::BuildArpRequest(kPeerMac, {192, 0, 2, 1}, {192, 0, 2, 50}),  // service IP
+      pcapgen::BuildArpRequest(kPeerMac, {192, 0, 2, 1}, {192, 0, 2, 10}),  // nobody's
+      FrameBuilder().Ports(40000, 8125).Payload("last.one:1|c").Build(),
+  };
+  const std::string in = dir + "/service-in.pcap";
+  const std::string out = dir + "/service-out.pcap";
+  ASSERT_TRUE(pcapgen::WritePcapFile(in, frames).ok());
+  const std::string config = dir + "/service.yaml";
+  std::ofstream(config) << "node_id: service-node\n"
+                        << "eal:\n  file_prefix: fh-l2s-" << getpid() << "\n"
+                        << "  args: [--no-huge, --no-shconf, -m, '256', --no-pci, --no-telemetry]\n"
+                        << "ports:\n  - device: net_pcap0,rx_pcap=" << in << ",tx_pcap=" << out
+                        << "\n"
+                        << "grpc:\n  listen: 127.0.0.1:0\n"
+                        << "metrics:\n  listen: 127.0.0.1:0\n";
+  absl::StatusOr<testing::IngestdProcess> node = testing::StartIngestd(
+      "node/ingestd", config, {"--wait_for_subscribers=1", "--service_ip=192.0.2.50"});
+  ASSERT_TRUE(node.ok()) << node.status();
+  testing::RecordCollector collector(node->grpc_address);
+  ASSERT_TRUE(collector.WaitForRecords(1, absl::Seconds(20)));
+  absl::StatusOr<std::string> page = testing::HttpGet(node->metrics_address, "/metrics");
+  ASSERT_TRUE(page.ok()) << page.status();
+  const std::vector<testing::Sample> m = testing::ParsePrometheusText(*page);
+  node->process.Signal(SIGTERM);
+  absl::StatusOr<int> exit_code = node->process.Wait(absl::Seconds(20));
+  ASSERT_TRUE(exit_code.ok());
+  EXPECT_EQ(*exit_code, 0);
+
+  EXPECT_EQ(testing::SumSamples(m, "firehose_gratuitous_arps_sent_total"), 1);
+  EXPECT_EQ(testing::SumSamples(m, "firehose_rx_answered_packets_total", {{"kind", "arp"}}), 1);
+  const double received = testing::SumSamples(m, "firehose_rx_packets_total");
+  EXPECT_EQ(received, frames.size());
+  EXPECT_EQ(received, testing::SumSamples(m, "firehose_rx_delivered_packets_total") +
+                          testing::SumSamples(m, "firehose_rx_answered_packets_total") +
+                          testing::SumSamples(m, "firehose_rx_dropped_packets_total"));
+
+  // The announcement (sent at the first poll, before any frame is read), then the reply.
+  const std::vector<std::vector<uint8_t>> sent = ReadPcap(out);
+  ASSERT_EQ(sent.size(), 2u);
+  const std::vector<uint8_t>& garp = sent[0];
+  ASSERT_GE(garp.size(), 42u);
+  EXPECT_EQ(garp[0], 0xff) << "a gratuitous ARP is broadcast";
+  EXPECT_EQ(std::vector<uint8_t>(garp.begin() + 28, garp.begin() + 32),
+            (std::vector<uint8_t>{192, 0, 2, 50}));
+  EXPECT_EQ(std::vector<uint8_t>(garp.begin() + 38, garp.begin() + 42),
+            (std::vector<uint8_t>{192, 0, 2, 50}));
+  EXPECT_TRUE(std::equal(garp.begin() + 6, garp.begin() + 12, garp.begin() + 22))
+      << "sender hardware address is the port's MAC";
+  EXPECT_NE(std::vector<uint8_t>(garp.begin() + 6, garp.begin() + 12), std::vector<uint8_t>(6, 0));
+  const std::vector<uint8_t>& reply = sent[1];
+  ASSERT_GE(reply.size(), 42u);
+  EXPECT_EQ(reply[21], 2);  // ARP reply
+  EXPECT_EQ(std::vector<uint8_t>(reply.begin() + 28, reply.begin() + 32),
+            (std::vector<uint8_t>{192, 0, 2, 50}));
+}
+
 }  // namespace
 }  // namespace firehose
