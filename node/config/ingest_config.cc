@@ -30,6 +30,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "node/config/yaml_fields.h"
 #include "yaml-cpp/yaml.h"
 
 // Returns the status of `expr` from the enclosing function when it is an error.
@@ -128,62 +129,6 @@ bool IsSafeName(absl::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
   });
-}
-
-// Levenshtein distance, for "did you mean" hints on misspelt keys.
-size_t EditDistance(absl::string_view a, absl::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-      row[j] = std::min({above + 1, row[j - 1] + 1, substitute});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string UnknownFieldMessage(absl::string_view key,
-                                std::initializer_list<absl::string_view> allowed) {
-  std::string lower_key = absl::AsciiStrToLower(key);
-  absl::string_view best;
-  size_t best_distance = std::numeric_limits<size_t>::max();
-  for (absl::string_view candidate : allowed) {
-    size_t distance = EditDistance(lower_key, candidate);
-    if (distance < best_distance) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  // Close enough to be a typo: two edits, or a third of the longer name.
-  size_t longer = std::max(key.size(), best.size());
-  if (!best.empty() && best_distance <= std::max<size_t>(2, longer / 3)) {
-    return absl::StrCat("unknown field ", Quote(key), " (did you mean ", Quote(best), "?)");
-  }
-  return absl::StrCat("unknown field ", Quote(key),
-                      " (expected one of: ", absl::StrJoin(allowed, ", "), ")");
-}
-
-absl::string_view KindOf(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-      return "nothing";
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
 }
 
 // "a:b" with a PCI domain added when missing and hex digits lower-cased, so that two
@@ -383,34 +328,16 @@ std::optional<YAML::Node> Reader::Field(const YAML::Node& map, absl::string_view
 
 absl::Status Reader::CheckFields(const YAML::Node& node, absl::string_view path,
                                  std::initializer_list<absl::string_view> allowed) const {
-  if (node.IsNull()) {
-    return absl::OkStatus();
-  }
-  if (!node.IsMap()) {
-    return Error(path, absl::StrCat(path.empty() ? "the document " : "",
-                                    "must be a map of fields, got ", KindOf(node)));
-  }
-  std::set<std::string> seen;
-  for (const auto& entry : node) {
-    if (!entry.first.IsScalar()) {
-      return Error(path,
-                   absl::StrCat("field names must be plain words, got ", KindOf(entry.first)));
-    }
-    const std::string& key = entry.first.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return Error(path, UnknownFieldMessage(key, allowed));
-    }
-    if (!seen.insert(key).second) {
-      return Error(path, absl::StrCat("field ", Quote(key), " is given twice"));
-    }
-  }
-  return absl::OkStatus();
+  std::optional<std::string> problem = YamlFieldsProblem(node, allowed);
+  if (!problem) return absl::OkStatus();
+  // The top level has no path to name: say it is the document.
+  return Error(path, absl::StrCat(path.empty() && !node.IsMap() ? "the document " : "", *problem));
 }
 
 absl::Status Reader::ReadString(const YAML::Node& node, absl::string_view path,
                                 std::string* out) const {
   if (!node.IsScalar()) {
-    return Error(path, absl::StrCat("must be a string, got ", KindOf(node)));
+    return Error(path, absl::StrCat("must be a string, got ", YamlKindOf(node)));
   }
   *out = node.Scalar();
   return absl::OkStatus();
@@ -421,7 +348,7 @@ absl::Status Reader::ReadUnsigned(const YAML::Node& node, absl::string_view path
                                   const Range& range, T* out) const {
   static_assert(std::is_unsigned_v<T>);
   if (!node.IsScalar()) {
-    return Error(path, absl::StrCat("must be an integer, got ", KindOf(node)));
+    return Error(path, absl::StrCat("must be an integer, got ", YamlKindOf(node)));
   }
   const std::string& text = node.Scalar();
   int64_t value = 0;
@@ -448,9 +375,10 @@ absl::Status Reader::ReadUnsigned(const YAML::Node& node, absl::string_view path
 }
 
 absl::Status Reader::Read(const YAML::Node& root, IngestConfig* config) const {
-  FIREHOSE_RETURN_IF_ERROR(CheckFields(root, "",
-                                       {"node_id", "eal", "ports", "lcores", "decoders", "batch",
-                                        "handoff_ring_batches", "mempool", "grpc", "metrics", "backend", "kernel"}));
+  FIREHOSE_RETURN_IF_ERROR(
+      CheckFields(root, "",
+                  {"node_id", "eal", "ports", "lcores", "decoders", "batch", "handoff_ring_batches",
+                   "mempool", "grpc", "metrics", "backend", "kernel"}));
   std::optional<YAML::Node> node_id = Field(root, "node_id");
   if (!node_id.has_value()) {
     return Error("node_id", "required field is missing");
@@ -509,7 +437,7 @@ absl::Status Reader::ReadEal(const YAML::Node& node, IngestConfig* config) const
   FIREHOSE_RETURN_IF_ERROR(CheckFields(node, "eal", {"args", "file_prefix"}));
   if (auto args = Field(node, "args")) {
     if (!args->IsSequence() && !args->IsNull()) {
-      return Error("eal.args", absl::StrCat("must be a list of strings, got ", KindOf(*args)));
+      return Error("eal.args", absl::StrCat("must be a list of strings, got ", YamlKindOf(*args)));
     }
     config->eal_args.clear();
     size_t i = 0;
@@ -527,7 +455,7 @@ absl::Status Reader::ReadEal(const YAML::Node& node, IngestConfig* config) const
 
 absl::Status Reader::ReadPorts(const YAML::Node& node, IngestConfig* config) const {
   if (!node.IsSequence() && !node.IsNull()) {
-    return Error("ports", absl::StrCat("must be a list of ports, got ", KindOf(node)));
+    return Error("ports", absl::StrCat("must be a list of ports, got ", YamlKindOf(node)));
   }
   config->ports.clear();
   size_t i = 0;
@@ -557,7 +485,7 @@ absl::Status Reader::ReadPorts(const YAML::Node& node, IngestConfig* config) con
       const std::string list_path = JoinPath(path, "addresses");
       if (!addresses->IsSequence()) {
         return Error(list_path, absl::StrCat("must be a list of IPv4 or IPv6 addresses, got ",
-                                             KindOf(*addresses)));
+                                             YamlKindOf(*addresses)));
       }
       size_t i = 0;
       for (const YAML::Node& element : *addresses) {
@@ -598,7 +526,7 @@ absl::Status Reader::ReadLcores(const YAML::Node& node, IngestConfig* config) co
   if (auto workers = Field(node, "workers")) {
     if (!workers->IsSequence() && !workers->IsNull()) {
       return Error("lcores.workers",
-                   absl::StrCat("must be a list of lcore ids, got ", KindOf(*workers)));
+                   absl::StrCat("must be a list of lcore ids, got ", YamlKindOf(*workers)));
     }
     config->worker_lcores.clear();
     size_t i = 0;
@@ -611,7 +539,8 @@ absl::Status Reader::ReadLcores(const YAML::Node& node, IngestConfig* config) co
   }
   if (auto cpus = Field(node, "cpus")) {
     if (!cpus->IsSequence()) {
-      return Error("lcores.cpus", absl::StrCat("must be a list of CPU ids, got ", KindOf(*cpus)));
+      return Error("lcores.cpus",
+                   absl::StrCat("must be a list of CPU ids, got ", YamlKindOf(*cpus)));
     }
     config->lcore_cpus.clear();
     size_t i = 0;
@@ -627,7 +556,7 @@ absl::Status Reader::ReadLcores(const YAML::Node& node, IngestConfig* config) co
 absl::Status Reader::ReadDecoders(const YAML::Node& node, IngestConfig* config) const {
   if (!node.IsMap() && !node.IsNull()) {
     return Error("decoders",
-                 absl::StrCat("must be a map of UDP port to decoder name, got ", KindOf(node)));
+                 absl::StrCat("must be a map of UDP port to decoder name, got ", YamlKindOf(node)));
   }
   // Present means "exactly these": the default is replaced, not extended.
   config->udp_decoders.clear();
@@ -637,7 +566,7 @@ absl::Status Reader::ReadDecoders(const YAML::Node& node, IngestConfig* config) 
   for (const auto& entry : node) {
     if (!entry.first.IsScalar()) {
       return Error("decoders",
-                   absl::StrCat("keys must be UDP port numbers, got ", KindOf(entry.first)));
+                   absl::StrCat("keys must be UDP port numbers, got ", YamlKindOf(entry.first)));
     }
     const std::string& key = entry.first.Scalar();
     std::string path = JoinPath("decoders", key);
@@ -689,10 +618,10 @@ absl::Status Reader::ReadMempool(const YAML::Node& node, IngestConfig* config) c
 }
 
 absl::Status Reader::ReadGrpc(const YAML::Node& node, IngestConfig* config) const {
-  FIREHOSE_RETURN_IF_ERROR(CheckFields(
-      node, "grpc",
-      {"listen", "subscriber_queue_batches", "slow_subscriber", "replay_bytes", "heartbeat_ms",
-       "insecure", "tls", "tokens", "epoch_file"}));
+  FIREHOSE_RETURN_IF_ERROR(
+      CheckFields(node, "grpc",
+                  {"listen", "subscriber_queue_batches", "slow_subscriber", "replay_bytes",
+                   "heartbeat_ms", "insecure", "tls", "tokens", "epoch_file"}));
   if (auto v = Field(node, "listen")) {
     FIREHOSE_RETURN_IF_ERROR(ReadString(*v, "grpc.listen", &config->grpc_listen));
   }
@@ -734,7 +663,7 @@ absl::Status Reader::ReadGrpc(const YAML::Node& node, IngestConfig* config) cons
   }
   if (auto tokens = Field(node, "tokens")) {
     if (!tokens->IsSequence() && !tokens->IsNull()) {
-      return Error("grpc.tokens", absl::StrCat("must be a list, got ", KindOf(*tokens)));
+      return Error("grpc.tokens", absl::StrCat("must be a list, got ", YamlKindOf(*tokens)));
     }
     for (size_t i = 0; tokens->IsSequence() && i < tokens->size(); ++i) {
       const std::string path = IndexPath("grpc.tokens", i);
@@ -750,7 +679,7 @@ absl::Status Reader::ReadGrpc(const YAML::Node& node, IngestConfig* config) cons
       if (auto kinds = Field(entry, "kinds")) {
         if (!kinds->IsSequence() && !kinds->IsNull()) {
           return Error(JoinPath(path, "kinds"),
-                       absl::StrCat("must be a list, got ", KindOf(*kinds)));
+                       absl::StrCat("must be a list, got ", YamlKindOf(*kinds)));
         }
         for (size_t k = 0; kinds->IsSequence() && k < kinds->size(); ++k) {
           std::string kind;
@@ -914,8 +843,7 @@ absl::Status ValidateMempool(const IngestConfig& config, absl::string_view sourc
 }
 
 bool IsLoopbackHost(absl::string_view host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" ||
-         absl::StartsWith(host, "127.");
+  return host == "localhost" || host == "::1" || host == "[::1]" || absl::StartsWith(host, "127.");
 }
 
 // The subscription settings of grpc.*: policies, TLS files, tokens, and the rule that
@@ -968,8 +896,7 @@ absl::Status ValidateSubscriptions(const IngestConfig& config, absl::string_view
       const std::string& kind = token.kinds[k];
       if (kind != "statsd" && kind != "flow" && kind != "line_protocol") {
         return FieldError(source, IndexPath(JoinPath(path, "kinds"), k),
-                          absl::StrCat("must be statsd, flow or line_protocol, got ",
-                                       Quote(kind)));
+                          absl::StrCat("must be statsd, flow or line_protocol, got ", Quote(kind)));
       }
     }
   }

@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "node/config/yaml_fields.h"
 #include "relay/statsd_metrics/name_mapper.h"
 #include "yaml-cpp/yaml.h"
 
@@ -37,37 +38,6 @@ constexpr TimerUnitName kTimerUnits[] = {
 };
 
 std::string Quote(absl::string_view text) { return absl::StrCat("\"", text, "\""); }
-
-absl::string_view KindOf(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a map";
-    default:
-      return "nothing";
-  }
-}
-
-// Levenshtein distance, for "did you mean" hints on misspelt keys.
-size_t EditDistance(absl::string_view a, absl::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 class Reader {
  public:
@@ -94,47 +64,14 @@ class Reader {
 
 absl::Status Reader::CheckFields(const YAML::Node& node, absl::string_view path,
                                  std::initializer_list<absl::string_view> allowed) const {
-  if (node.IsNull()) {
-    return absl::OkStatus();
-  }
-  if (!node.IsMap()) {
-    return Error(path, absl::StrCat("must be a map of fields, got ", KindOf(node)));
-  }
-  std::set<std::string> seen;
-  for (const auto& entry : node) {
-    if (!entry.first.IsScalar()) {
-      return Error(path,
-                   absl::StrCat("field names must be plain words, got ", KindOf(entry.first)));
-    }
-    const std::string& key = entry.first.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      absl::string_view best;
-      size_t best_distance = std::numeric_limits<size_t>::max();
-      for (absl::string_view candidate : allowed) {
-        size_t distance = EditDistance(absl::AsciiStrToLower(key), candidate);
-        if (distance < best_distance) {
-          best = candidate;
-          best_distance = distance;
-        }
-      }
-      if (best_distance <= std::max<size_t>(2, std::max(key.size(), best.size()) / 3)) {
-        return Error(
-            path, absl::StrCat("unknown field ", Quote(key), " (did you mean ", Quote(best), "?)"));
-      }
-      return Error(path, absl::StrCat("unknown field ", Quote(key),
-                                      " (expected one of: ", absl::StrJoin(allowed, ", "), ")"));
-    }
-    if (!seen.insert(key).second) {
-      return Error(path, absl::StrCat("field ", Quote(key), " is given twice"));
-    }
-  }
-  return absl::OkStatus();
+  std::optional<std::string> problem = config::YamlFieldsProblem(node, allowed);
+  return problem ? Error(path, *problem) : absl::OkStatus();
 }
 
 absl::Status Reader::ReadScalar(const YAML::Node& node, absl::string_view path,
                                 std::string* out) const {
   if (!node.IsScalar()) {
-    return Error(path, absl::StrCat("must be a string, got ", KindOf(node)));
+    return Error(path, absl::StrCat("must be a string, got ", config::YamlKindOf(node)));
   }
   *out = node.Scalar();
   return absl::OkStatus();
@@ -158,7 +95,7 @@ absl::Status Reader::ReadBool(const YAML::Node& node, absl::string_view path, bo
 absl::Status Reader::ReadDouble(const YAML::Node& node, absl::string_view path, double* out) const {
   std::string text;
   if (!node.IsScalar()) {
-    return Error(path, absl::StrCat("must be a number, got ", KindOf(node)));
+    return Error(path, absl::StrCat("must be a number, got ", config::YamlKindOf(node)));
   }
   text = node.Scalar();
   if (!absl::SimpleAtod(text, out) || !std::isfinite(*out)) {
@@ -170,8 +107,8 @@ absl::Status Reader::ReadDouble(const YAML::Node& node, absl::string_view path, 
 absl::Status Reader::ReadMapping(const YAML::Node& node, absl::string_view path,
                                  StatsdMapping* out) const {
   if (!node.IsMap()) {
-    return Error(path,
-                 absl::StrCat("must be a map with match, name and labels, got ", KindOf(node)));
+    return Error(path, absl::StrCat("must be a map with match, name and labels, got ",
+                                    config::YamlKindOf(node)));
   }
   if (absl::Status s = CheckFields(node, path, {"match", "name", "labels"}); !s.ok()) {
     return s;
@@ -191,8 +128,8 @@ absl::Status Reader::ReadMapping(const YAML::Node& node, absl::string_view path,
     } else if (entry.second.IsNull()) {
       continue;  // "labels:" with nothing: no labels
     } else if (!entry.second.IsMap()) {
-      s = Error(field,
-                absl::StrCat("must be a map of label name to value, got ", KindOf(entry.second)));
+      s = Error(field, absl::StrCat("must be a map of label name to value, got ",
+                                    config::YamlKindOf(entry.second)));
     } else {
       for (const auto& label : entry.second) {
         if (!label.first.IsScalar()) {
@@ -241,7 +178,8 @@ absl::Status Reader::Read(const YAML::Node& section, StatsdMetricsConfig* config
       s = ReadBool(value, path, &config->enabled);
     } else if (key == "histogram_buckets") {
       if (!value.IsSequence()) {
-        return Error(path, absl::StrCat("must be a list of numbers, got ", KindOf(value)));
+        return Error(path,
+                     absl::StrCat("must be a list of numbers, got ", config::YamlKindOf(value)));
       }
       config->histogram_buckets.clear();
       for (size_t i = 0; i < value.size() && s.ok(); ++i) {
@@ -267,7 +205,8 @@ absl::Status Reader::Read(const YAML::Node& section, StatsdMetricsConfig* config
         continue;
       }
       if (!value.IsSequence()) {
-        return Error(path, absl::StrCat("must be a list of mappings, got ", KindOf(value)));
+        return Error(path,
+                     absl::StrCat("must be a list of mappings, got ", config::YamlKindOf(value)));
       }
       for (size_t i = 0; i < value.size() && s.ok(); ++i) {
         StatsdMapping mapping;
