@@ -34,6 +34,7 @@
 #include "controlplane/role/role_follower.h"
 #include "controlplane/role/template_publisher.h"
 #include "controlplane/systemd/sd_notify.h"
+#include "node/common/stop_signals.h"
 #include "node/config/ingest_config.h"
 #include "node/ingest_node.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -58,22 +59,6 @@ ABSL_FLAG(std::string, service_ip, "",
           "The pair's service IPv4 address: while this node is active its DPDK workers "
           "answer ARP and ping for it and announce it by gratuitous ARP on promotion; a "
           "standby stays silent for it. A standalone node is always active.");
-
-namespace {
-
-// Blocks SIGINT and SIGTERM in this thread and, by inheritance, in every thread started
-// after it (EAL's, gRPC's, the workers'), so that only the main loop's sigtimedwait
-// sees them and shutdown happens in one known order.
-sigset_t BlockStopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("ingestd --config=FILE: the firehose ingest node");
@@ -114,7 +99,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  const sigset_t stop_signals = BlockStopSignals();
+  const sigset_t stop_signals = firehose::BlockStopSignals();
   absl::StatusOr<std::unique_ptr<firehose::IngestNode>> node =
       firehose::IngestNode::Start(*config, argv[0]);
   if (!node.ok()) {

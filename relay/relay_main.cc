@@ -11,6 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "node/common/stop_signals.h"
 #include "relay/relay.h"
 #include "relay/relay_config.h"
 #include "relay/statsd_metrics/statsd_aggregator.h"
@@ -21,21 +22,6 @@ ABSL_FLAG(std::string, config, "", "Relay config file (YAML, see docs/relay.md).
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
 ABSL_FLAG(int, drain_timeout_ms, 5000,
           "On SIGTERM, how long subscribers get to receive what was already forwarded.");
-
-namespace {
-
-// Blocks SIGINT and SIGTERM here and in every thread started after (gRPC's, the
-// subscribers'), so only the main loop's sigtimedwait sees them.
-sigset_t BlockStopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("firehose-relay --config=FILE: the firehose cloud relay");
@@ -65,13 +51,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::shared_ptr<firehose::relay::StatsdAggregator> aggregator = *std::move(created);
-    hooks.on_forwarded = [aggregator](const firehose::v1::Batch& batch) {
-      aggregator->Add(batch);
-    };
+    hooks.on_forwarded = [aggregator](const firehose::v1::Batch& batch) { aggregator->Add(batch); };
     hooks.collectables.push_back(aggregator);
   }
 
-  const sigset_t stop_signals = BlockStopSignals();
+  const sigset_t stop_signals = firehose::BlockStopSignals();
   absl::StatusOr<std::unique_ptr<firehose::relay::Relay>> relay =
       firehose::relay::Relay::Start(*config, std::move(hooks));
   if (!relay.ok()) {
@@ -95,11 +79,11 @@ int main(int argc, char** argv) {
   (*relay)->Stop(absl::Milliseconds(absl::GetFlag(FLAGS_drain_timeout_ms)));
   const firehose::relay::RelaySnapshot summary = (*relay)->Snapshot();
   for (const firehose::relay::PairSnapshot& pair : summary.pairs) {
-    spdlog::info("pair {}: received {} batches, forwarded {}, dropped {} duplicate + {} stale, "
-                 "{} missed upstream",
-                 pair.name, pair.counters.received_batches, pair.counters.forwarded_batches,
-                 pair.counters.duplicate_batches, pair.counters.stale_batches,
-                 pair.counters.gap_batches);
+    spdlog::info(
+        "pair {}: received {} batches, forwarded {}, dropped {} duplicate + {} stale, "
+        "{} missed upstream",
+        pair.name, pair.counters.received_batches, pair.counters.forwarded_batches,
+        pair.counters.duplicate_batches, pair.counters.stale_batches, pair.counters.gap_batches);
   }
   return 0;
 }
