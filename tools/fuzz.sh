@@ -45,15 +45,19 @@ sources() {
 
 CXXFLAGS=(-std=c++20 -O1 -g -I. -fsanitize=fuzzer,address,undefined
           -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
-read -r -a ABSL_CFLAGS <<<"$(pkg-config --cflags absl_status)"
-read -r -a ABSL_LIBS <<<"$(pkg-config --libs absl_status)"
+read -r -a ABSL_CFLAGS <<<"$(pkg-config --cflags absl_status absl_statusor)"
+read -r -a ABSL_LIBS <<<"$(pkg-config --libs absl_status absl_statusor)"
 
 status=0
 for target in "${TARGETS[@]}"; do
   srcs=$(sources "$target")
   bin="$OUT/bin/${target}_fuzzer"
   # shellcheck disable=SC2086
-  "$CXX" "${CXXFLAGS[@]}" "${ABSL_CFLAGS[@]}" $srcs -o "$bin" "${ABSL_LIBS[@]}"
+  if ! "$CXX" "${CXXFLAGS[@]}" "${ABSL_CFLAGS[@]}" $srcs -o "$bin" "${ABSL_LIBS[@]}"; then
+    echo "fuzz: $target result=BUILD_FAILED"
+    status=1
+    continue
+  fi
 
   corpus="$OUT/corpus/$target"
   mkdir -p "$corpus"

@@ -36,8 +36,9 @@ count() {
     grep -E "^//[^ ]+ +(\(cached\) )?$1" "$logs/$run" | awk -v r="$run" '{print r, $1}' | sort -u
   done | wc -l
 }
-passed=$(count PASSED)
-failed=$(count '(FAILED|TIMEOUT|NO STATUS|FLAKY)')
+# Each fuzz target counts once too: "fuzz: NAME ... result=ok|FAILED|BUILD_FAILED".
+passed=$(( $(count PASSED) + $(grep -c 'result=ok$' "$logs/fuzz") ))
+failed=$(( $(count '(FAILED|TIMEOUT|NO STATUS|FLAKY)') + $(grep -cE 'result=(FAILED|BUILD_FAILED)$' "$logs/fuzz") ))
 echo "tests: ${passed} passed, ${failed} failed"
 if [[ $status -ne 0 || $failed -ne 0 || $passed -eq 0 ]]; then
   exit 1
