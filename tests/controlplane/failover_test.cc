@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "proto/firehose/v1/control.grpc.pb.h"
 #include "tests/controlplane/etcd_server.h"
+#include "tests/controlplane/pair_dir.h"
 #include "tests/support/subprocess.h"
 
 namespace firehose {
@@ -135,8 +136,8 @@ class Node {
       v1::RoleAssignment assignment;
       while (reader->Read(&assignment)) {
         absl::MutexLock lock(&mu_);
-        seen_.push_back(Seen{absl::Now(), assignment.role(), assignment.epoch(),
-                             MonotonicNanos(), assignment.valid_until_monotonic_ns()});
+        seen_.push_back(Seen{absl::Now(), assignment.role(), assignment.epoch(), MonotonicNanos(),
+                             assignment.valid_until_monotonic_ns()});
       }
       reader->Finish();
       absl::SleepFor(absl::Milliseconds(50));
@@ -161,11 +162,9 @@ class FailoverTest : public ::testing::Test {
     auto etcd = EtcdServer::Start("failover");
     ASSERT_TRUE(etcd.ok()) << etcd.status();
     etcd_ = *std::move(etcd);
-    char dir[] = "/tmp/fh-failover.XXXXXX";  // unix socket paths must stay short
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    std::filesystem::create_directories(dir_ + "/sys/devices/system/cpu");
-    std::ofstream(dir_ + "/sys/devices/system/cpu/online") << "0-7\n";
+    std::optional<std::string> dir = testing::MakePairDir("failover");
+    ASSERT_TRUE(dir.has_value());
+    dir_ = *dir;
     a_ = std::make_unique<Node>("node-a", dir_, etcd_->target());
     b_ = std::make_unique<Node>("node-b", dir_, etcd_->target());
   }
@@ -181,8 +180,10 @@ class FailoverTest : public ::testing::Test {
   std::pair<Node*, Node*> Settled() {
     const absl::Time deadline = absl::Now() + absl::Seconds(15);
     while (absl::Now() < deadline) {
-      if (a_->role() == v1::ROLE_ACTIVE && b_->role() == v1::ROLE_STANDBY) return {a_.get(), b_.get()};
-      if (b_->role() == v1::ROLE_ACTIVE && a_->role() == v1::ROLE_STANDBY) return {b_.get(), a_.get()};
+      if (a_->role() == v1::ROLE_ACTIVE && b_->role() == v1::ROLE_STANDBY)
+        return {a_.get(), b_.get()};
+      if (b_->role() == v1::ROLE_ACTIVE && a_->role() == v1::ROLE_STANDBY)
+        return {b_.get(), a_.get()};
       absl::SleepFor(absl::Milliseconds(50));
     }
     return {nullptr, nullptr};
@@ -297,8 +298,8 @@ TEST_F(FailoverTest, IngestctlFailoverIsGatedOnTheStandbysHealth) {
                                     "exec controlplane/ingestctl/ingestctl failover " +
                                         active->socket() + " " + standby->socket() + " 2>&1"});
   ASSERT_TRUE(refused.ok());
-  auto why = refused->WaitForLine("ingestctl failover: refusing: " + standby->id(),
-                                  absl::Seconds(10));
+  auto why =
+      refused->WaitForLine("ingestctl failover: refusing: " + standby->id(), absl::Seconds(10));
   EXPECT_TRUE(why.ok()) << why.status();
   EXPECT_EQ(refused->Wait(absl::Seconds(10)).value_or(-1), 1);
   EXPECT_EQ(active->role(), v1::ROLE_ACTIVE);
@@ -338,8 +339,8 @@ TEST_F(FailoverTest, DrainedActiveHandsOverAndStaysOutUntilUndone) {
   EXPECT_EQ(standby->role(), v1::ROLE_STANDBY);
 
   // Undo one: it is elected.
-  auto undo = Subprocess::Start(
-      {"controlplane/ingestctl/ingestctl", "drain", "--undo", active->socket()});
+  auto undo =
+      Subprocess::Start({"controlplane/ingestctl/ingestctl", "drain", "--undo", active->socket()});
   ASSERT_TRUE(undo.ok());
   EXPECT_EQ(undo->Wait(absl::Seconds(10)).value_or(-1), 0);
   EXPECT_TRUE(active->WaitFor(v1::ROLE_ACTIVE, absl::Seconds(5)).has_value());

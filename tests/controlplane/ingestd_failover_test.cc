@@ -41,6 +41,7 @@
 #include "proto/firehose/v1/control.grpc.pb.h"
 #include "tests/controlplane/batch_log.h"
 #include "tests/controlplane/etcd_server.h"
+#include "tests/controlplane/pair_dir.h"
 #include "tests/support/ingestd_process.h"
 #include "tests/support/prometheus_text.h"
 #include "tests/support/subprocess.h"
@@ -70,7 +71,8 @@ struct PairNode {
 
   BatchLog& log() { return *logs.back(); }
 
-  double Metric(const std::string& name, const std::map<std::string, std::string>& labels = {}) const {
+  double Metric(const std::string& name,
+                const std::map<std::string, std::string>& labels = {}) const {
     absl::StatusOr<std::string> page = testing::HttpGet(ingestd->metrics_address, "/metrics");
     if (!page.ok()) return -1;
     return testing::SumSamples(testing::ParsePrometheusText(*page), name, labels);
@@ -102,11 +104,9 @@ class IngestdFailoverTest : public ::testing::Test {
     auto etcd = EtcdServer::Start("ingestd-failover");
     ASSERT_TRUE(etcd.ok()) << etcd.status();
     etcd_ = *std::move(etcd);
-    char dir[] = "/tmp/fh-ingfail.XXXXXX";  // unix socket paths must stay short
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    std::filesystem::create_directories(dir_ + "/sys/devices/system/cpu");
-    std::ofstream(dir_ + "/sys/devices/system/cpu/online") << "0-7\n";
+    std::optional<std::string> dir = testing::MakePairDir("ingfail");
+    ASSERT_TRUE(dir.has_value());
+    dir_ = *dir;
     sender_ = socket(AF_INET, SOCK_DGRAM, 0);
     for (PairNode* node : {&a_, &b_}) {
       ConfigureNode(node, node == &a_ ? "node-a" : "node-b");
@@ -156,9 +156,8 @@ class IngestdFailoverTest : public ::testing::Test {
     // Health every 200 ms and resignation after 400 ms unhealthy: the kill -9 of an
     // ingestd is noticed within a few hundred milliseconds.
     auto controld = Subprocess::Start(
-        {"controlplane/controld/controld", "--config=" + node->config,
-         "--socket=" + node->socket, "--etcd=" + etcd_->target(),
-         std::string("--election=") + kElection,
+        {"controlplane/controld/controld", "--config=" + node->config, "--socket=" + node->socket,
+         "--etcd=" + etcd_->target(), std::string("--election=") + kElection,
          absl::StrCat("--lease_ttl_ms=", absl::ToInt64Milliseconds(kTtl)),
          "--health_interval_ms=200", "--resign_unhealthy_after_ms=400",
          "--preflight_root=" + dir_});
@@ -466,7 +465,10 @@ std::string FlowTemplatePacket() {
 std::string FlowDataPacket(uint32_t sequence) {
   return decode::testing::FlowPacketBuilder::V9(1000, 1700000000, sequence, 5)
       .BeginSet(256)
-      .Ipv4(10, 0, 0, 1).Ipv4(10, 0, 0, 2).U32(3).U32(300)
+      .Ipv4(10, 0, 0, 1)
+      .Ipv4(10, 0, 0, 2)
+      .U32(3)
+      .U32(300)
       .EndSet()
       .Finish();
 }

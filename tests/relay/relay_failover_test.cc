@@ -33,6 +33,7 @@
 #include "client/subscriber.h"
 #include "gtest/gtest.h"
 #include "tests/controlplane/etcd_server.h"
+#include "tests/controlplane/pair_dir.h"
 #include "tests/support/ingestd_process.h"
 #include "tests/support/prometheus_text.h"
 #include "tests/support/subprocess.h"
@@ -127,11 +128,9 @@ class RelayFailoverTest : public ::testing::Test {
     auto etcd = EtcdServer::Start("relay-failover");
     ASSERT_TRUE(etcd.ok()) << etcd.status();
     etcd_ = *std::move(etcd);
-    char dir[] = "/tmp/fh-relay.XXXXXX";  // unix socket paths must stay short
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    std::filesystem::create_directories(dir_ + "/sys/devices/system/cpu");
-    std::ofstream(dir_ + "/sys/devices/system/cpu/online") << "0-7\n";
+    std::optional<std::string> dir = testing::MakePairDir("relay");
+    ASSERT_TRUE(dir.has_value());
+    dir_ = *dir;
     sender_ = socket(AF_INET, SOCK_DGRAM, 0);
     StartNode(&a_, "node-a");
     StartNode(&b_, "node-b");
@@ -185,7 +184,8 @@ class RelayFailoverTest : public ::testing::Test {
                           << "metrics:\n  listen: 127.0.0.1:0\n"
                           << "upstream:\n  pairs:\n    - name: edge\n      nodes: ['"
                           << a_.ingestd->grpc_address << "', '" << b_.ingestd->grpc_address
-                          << "', 'ipv4:" << a_.ingestd->grpc_address << "']\n  reconnect_backoff_ms: 100\n  idle_timeout_ms: 2000\n"
+                          << "', 'ipv4:" << a_.ingestd->grpc_address
+                          << "']\n  reconnect_backoff_ms: 100\n  idle_timeout_ms: 2000\n"
                           << "statsd_metrics:\n  enabled: true\n  mappings:\n"
                           << "    - match: 'e2e.*.hits'\n      name: e2e_hits_total\n"
                           << "      labels: {phase: '$1'}\n";
@@ -202,9 +202,8 @@ class RelayFailoverTest : public ::testing::Test {
                           << "scrape_configs:\n  - job_name: relay\n    static_configs:\n"
                           << "      - targets: ['" << relay_->metrics_address << "']\n";
     auto prometheus = Subprocess::Start(
-        {"/usr/bin/prometheus", "--config.file=" + config,
-         "--storage.tsdb.path=" + dir_ + "/tsdb", "--web.listen-address=" + prometheus_address_,
-         "--log.level=warn"});
+        {"/usr/bin/prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir_ + "/tsdb",
+         "--web.listen-address=" + prometheus_address_, "--log.level=warn"});
     ASSERT_TRUE(prometheus.ok()) << prometheus.status();
     prometheus_.emplace(*std::move(prometheus));
   }
@@ -268,14 +267,13 @@ TEST_F(RelayFailoverTest, OneContinuousStreamThroughAFailoverAndPrometheusSumsIt
   StartPrometheus();
   ASSERT_TRUE(prometheus_.has_value());
   // Ready once one node is elected and the relay hears it say so.
-  ASSERT_TRUE(WaitFor([&] { return RelayMetric("firehose_relay_ready") == 1; },
-                      absl::Seconds(20)))
+  ASSERT_TRUE(WaitFor([&] { return RelayMetric("firehose_relay_ready") == 1; }, absl::Seconds(20)))
       << "the relay never followed an active node";
   ASSERT_TRUE(WaitFor([&] { return RelayMetric("firehose_relay_node_connected") == 3; },
                       absl::Seconds(10)));
   consumer_ = std::make_unique<Consumer>(relay_->grpc_address);
-  ASSERT_TRUE(WaitFor([&] { return RelayMetric("firehose_relay_subscribers") == 1; },
-                      absl::Seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return RelayMetric("firehose_relay_subscribers") == 1; }, absl::Seconds(10)));
 
   // Before: 100 packets at 100/s.
   for (int i = 0; i < 100; ++i) {
@@ -305,7 +303,9 @@ TEST_F(RelayFailoverTest, OneContinuousStreamThroughAFailoverAndPrometheusSumsIt
             << " after kill -9 of the active's controld" << std::endl;
   // The deposed node demotes itself once its assignment lapses.
   ASSERT_TRUE(WaitFor(
-      [&] { return NodeMetric(*active, "firehose_role", {{"role", "standby"}}) == 1; },
+      [&] {
+        return NodeMetric(*active, "firehose_role", {{"role", "standby"}}) == 1;
+      },
       absl::Seconds(15)));
 
   // After: 100 more, with the new active.
@@ -314,8 +314,8 @@ TEST_F(RelayFailoverTest, OneContinuousStreamThroughAFailoverAndPrometheusSumsIt
     SendToBoth("after");
     absl::SleepFor(absl::Milliseconds(10));
   }
-  ASSERT_TRUE(WaitFor([&] { return consumer_->records() >= before_after + 100; },
-                      absl::Seconds(10)))
+  ASSERT_TRUE(
+      WaitFor([&] { return consumer_->records() >= before_after + 100; }, absl::Seconds(10)))
       << "records after the failover: " << consumer_->records() - before_after;
   absl::SleepFor(absl::Milliseconds(300));  // nothing more in flight
 
@@ -370,8 +370,8 @@ TEST_F(RelayFailoverTest, OneContinuousStreamThroughAFailoverAndPrometheusSumsIt
   const double stale =
       RelayMetric("firehose_relay_dropped_batches_total", {{"reason", "stale_epoch"}});
   std::cout << "relay: received " << received << " batches = forwarded " << forwarded
-            << " + duplicate " << duplicate << " + stale_epoch " << stale << "; holes "
-            << holes << "; consumer " << got.batches.size() << " batches / " << got.records
+            << " + duplicate " << duplicate << " + stale_epoch " << stale << "; holes " << holes
+            << "; consumer " << got.batches.size() << " batches / " << got.records
             << " records; sent " << sent_ << " packets to each node" << std::endl;
   EXPECT_EQ(received, forwarded + duplicate + stale);
   EXPECT_EQ(RelayMetric("firehose_relay_received_records_total"),
@@ -400,9 +400,8 @@ TEST_F(RelayFailoverTest, OneContinuousStreamThroughAFailoverAndPrometheusSumsIt
               << ", dropped as standby " << standby << std::endl;
     published_records += published;
   }
-  EXPECT_EQ(got.records,
-            published_records -
-                RelayMetric("firehose_relay_dropped_records_total", {{"reason", "stale_epoch"}}));
+  EXPECT_EQ(got.records, published_records - RelayMetric("firehose_relay_dropped_records_total",
+                                                         {{"reason", "stale_epoch"}}));
   std::cout << "packets not delivered (failover window, both nodes standby): "
             << sent_ - got.records << " of " << sent_ << std::endl;
   EXPECT_EQ(RelayMetric("firehose_relay_forwarded_records_total"), got.records);
