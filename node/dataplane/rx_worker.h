@@ -71,7 +71,7 @@ struct alignas(64) QueueCounters {
   RelaxedCounter delivered;  // handed to a decoder
   std::array<RelaxedCounter, net::kParseDropCount> parse_drops;
   std::array<RelaxedCounter, kWorkerDropCount> worker_drops;
-  // ARP and ICMP echo requests answered from the lcore, by net::Reply.
+  // Questions answered from the lcore (ARP, ICMP/ICMPv6 echo, NDP), by net::Reply.
   std::array<RelaxedCounter, net::kReplyKindCount> answered;
   RelaxedCounter gratuitous_arps_sent;
   RelaxedCounter empty_polls;

@@ -38,7 +38,9 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
   auto flush_delay = Histogram("firehose_batch_flush_delay_seconds",
                                "How long a batch's oldest record waited before the flush.");
   auto answered = Counter("firehose_rx_answered_packets_total",
-                          "ARP and ICMP echo requests answered from the worker lcore, by kind.");
+                          "Questions for the node's addresses answered from the worker lcore, "
+                          "by kind: ARP requests, ICMP and ICMPv6 echo requests, IPv6 "
+                          "Neighbor Solicitations (NDP).");
   auto garps = Counter("firehose_gratuitous_arps_sent_total",
                        "Gratuitous ARPs sent (service IP announcements).");
   auto worker_cpu = Counter("firehose_worker_cpu_seconds_total",
