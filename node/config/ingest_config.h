@@ -10,6 +10,10 @@
 //
 // node/config/example.yaml is a fully commented config that runs on DPDK virtual
 // devices and documents the YAML layout; keep it in step with this header.
+//
+// Loading is two passes: ingest_config_reader.h (YAML -> struct: keys, shapes, ranges),
+// then ValidateIngestConfig (value and cross-field rules); config_rules.h holds the
+// ranges and message shapes both use.
 #ifndef FIREHOSE_NODE_CONFIG_INGEST_CONFIG_H_
 #define FIREHOSE_NODE_CONFIG_INGEST_CONFIG_H_
 
