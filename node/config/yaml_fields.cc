@@ -9,11 +9,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "node/config/config_rules.h"
 
 namespace firehose::config {
 namespace {
-
-std::string Quote(absl::string_view text) { return absl::StrCat("\"", text, "\""); }
 
 // Levenshtein distance, for "did you mean" hints on misspelt keys.
 size_t EditDistance(absl::string_view a, absl::string_view b) {
