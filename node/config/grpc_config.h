@@ -16,8 +16,7 @@ namespace firehose::config {
 
 // grpc.tokens with their secrets read from the token files (whitespace around the
 // secret is ignored). An unreadable or empty file is an error naming the token.
-absl::StatusOr<std::vector<exporter::ConsumerToken>> LoadConsumerTokens(
-    const IngestConfig& config);
+absl::StatusOr<std::vector<exporter::ConsumerToken>> LoadConsumerTokens(const IngestConfig& config);
 
 // grpc.subscriber_queue_batches, grpc.slow_subscriber and grpc.replay_bytes.
 exporter::HubOptions HubOptionsFor(const IngestConfig& config);

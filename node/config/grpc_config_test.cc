@@ -25,8 +25,8 @@ TEST(GrpcConfigTest, ReadsTokensAndTheirKinds) {
   ASSERT_TRUE(tokens.ok()) << tokens.status();
   ASSERT_EQ(tokens->size(), 2u);
   EXPECT_EQ((*tokens)[0].token, "secret-a");
-  EXPECT_EQ((*tokens)[0].kinds, exporter::KindBit(v1::RECORD_KIND_STATSD) |
-                                    exporter::KindBit(v1::RECORD_KIND_FLOW));
+  EXPECT_EQ((*tokens)[0].kinds,
+            exporter::KindBit(v1::RECORD_KIND_STATSD) | exporter::KindBit(v1::RECORD_KIND_FLOW));
   EXPECT_EQ((*tokens)[1].kinds, exporter::kAllKinds);
 }
 
