@@ -31,8 +31,8 @@ void Publisher::PublishOne(batch::Batcher* batcher, batch::BatchBuilder* builder
   v1::Batch* wire = message->mutable_batch();
   builder->ToProto(wire);
   const uint32_t records = builder->record_count();
-  // The builder's running estimate of the encoded size, for the replay ring's budget:
-  // exact sizes would cost the export thread a walk over every column of every batch.
+  // The builder's running estimate of the encoded size: exact sizes would cost the
+  // export thread a walk over every column of every batch.
   const uint64_t approx_bytes = builder->approx_bytes();
   batcher->Release(builder);  // give the builder back to the worker as soon as possible
 
@@ -45,7 +45,8 @@ void Publisher::PublishOne(batch::Batcher* batcher, batch::BatchBuilder* builder
 
   cumulative_records_ += records;
   PublishedBatch published;
-  published.bytes = approx_bytes;
+  // The replay ring is bounded by the memory its batches hold, not by their wire size.
+  published.bytes = ReplayFootprint(*message, approx_bytes);
   published.message = std::move(message);
   // Serialised once, lazily, by the first stream that sends it unchanged.
   published.serialized = std::make_shared<SerializedOnce>();

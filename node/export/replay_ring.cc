@@ -5,6 +5,10 @@
 
 namespace firehose::exporter {
 
+uint64_t ReplayFootprint(const v1::SubscribeResponse& message, uint64_t encoded_bytes) {
+  return static_cast<uint64_t>(message.SpaceUsedLong()) + encoded_bytes;
+}
+
 ReplayRing::ReplayRing(uint64_t max_bytes, size_t index_batches)
     : max_bytes_(max_bytes),
       index_batches_(std::max<size_t>(index_batches, 1)),

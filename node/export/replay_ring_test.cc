@@ -1,0 +1,78 @@
+// Tests that the replay ring is bounded by the memory its batches hold (ReplayFootprint),
+// not by their encoded size, which for columnar batches is a fraction of their heap.
+#include "node/export/replay_ring.h"
+
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace firehose::exporter {
+namespace {
+
+// A statsd batch of `records` records over a dictionary of `names` 24-byte names.
+std::shared_ptr<v1::SubscribeResponse> StatsdBatch(uint64_t seq, int records, int names) {
+  auto message = std::make_shared<v1::SubscribeResponse>();
+  v1::Batch* b = message->mutable_batch();
+  b->set_seq(seq);
+  b->add_strings("");
+  for (int i = 0; i < names; ++i) b->add_strings("service.request.latency." + std::to_string(i));
+  v1::StatsdColumns* c = b->mutable_statsd();
+  for (int i = 0; i < records; ++i) {
+    c->add_name(1 + i % names);
+    c->add_value(i);
+    c->add_type(v1::METRIC_TYPE_COUNTER);
+    c->add_sample_rate(1);
+    c->add_tag_count(0);
+    c->add_source(0);
+    c->add_receive_offset_nanos(static_cast<uint64_t>(i) * 100);
+    c->add_flags(0);
+    c->add_text(0);
+  }
+  b->set_record_count(records);
+  return message;
+}
+
+PublishedBatch Charged(uint64_t seq, int records, int names) {
+  PublishedBatch batch;
+  batch.message = StatsdBatch(seq, records, names);
+  batch.epoch = 1;
+  batch.seq = seq;
+  batch.records = static_cast<uint32_t>(records);
+  batch.cumulative_records = seq * static_cast<uint64_t>(records);
+  batch.bytes = ReplayFootprint(*batch.message, batch.message->ByteSizeLong());
+  return batch;
+}
+
+TEST(ReplayFootprintTest, CountsTheHeapOfColumnsAndDictionaryPlusTheSerialisation) {
+  const auto message = StatsdBatch(1, 1024, 300);
+  const uint64_t encoded = message->ByteSizeLong();
+  const uint64_t footprint = ReplayFootprint(*message, encoded);
+  // Nine 4- or 8-byte columns of 1024 records and 300 heap-allocated std::strings:
+  // at least 1024 * (6 * 4 + 3 * 8) + 300 * (32 + 25) bytes besides the serialisation.
+  EXPECT_GE(footprint, encoded + 1024 * (6 * 4 + 3 * 8) + 300 * (32 + 25));
+  // ...and well over twice what the wire size alone used to charge.
+  EXPECT_GT(footprint, 2 * encoded);
+}
+
+TEST(ReplayFootprintTest, RingHoldsBatchesUpToItsMemoryBudget) {
+  const PublishedBatch probe = Charged(1, 1024, 300);
+  // Room for exactly four such batches (all are the same size).
+  ReplayRing ring(4 * probe.bytes + probe.bytes / 2);
+  for (uint64_t seq = 1; seq <= 10; ++seq) ring.Append(Charged(seq, 1024, 300));
+  const ReplayRingStats stats = ring.stats();
+  EXPECT_EQ(stats.batches, 4u);
+  EXPECT_EQ(stats.first_seq, 7u);
+  EXPECT_EQ(stats.evicted_batches, 6u);
+  EXPECT_LE(stats.bytes, 4 * probe.bytes + probe.bytes / 2);
+  // Charged by wire size, the same budget would have kept more than twice as many.
+  EXPECT_GT((4 * probe.bytes + probe.bytes / 2) / probe.message->ByteSizeLong(), 8u);
+  // Evicted batches still count exactly.
+  EXPECT_EQ(ring.RecordsBefore(1, 3), 2u * 1024);
+  EXPECT_FALSE(ring.Get(1, 6).has_value());
+  ASSERT_TRUE(ring.Get(1, 7).has_value());
+  EXPECT_EQ(ring.Get(1, 7)->message->batch().seq(), 7u);
+}
+
+}  // namespace
+}  // namespace firehose::exporter
