@@ -48,12 +48,14 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 
 #include "node/common/packet_meta.h"
 #include "node/decode/decoder.h"
 #include "node/decode/record_sink.h"
+#include "node/decode/separator_index.h"
 
 namespace firehose::decode {
 
@@ -94,6 +96,7 @@ inline constexpr std::array<std::string_view, kStatsdErrorCount> kStatsdErrorNam
 class StatsdDecoder final : public Decoder {
  public:
   StatsdDecoder();
+  ~StatsdDecoder() override;
 
   void Decode(std::string_view payload, const PacketMeta& meta,
               RecordSink& sink) override;
@@ -113,6 +116,18 @@ class StatsdDecoder final : public Decoder {
                                               StatsdRecord* record);
 
  private:
+  // ParseLine on a line inside the span `index` was built over.
+  static std::optional<StatsdError> ParseIndexedLine(std::string_view line,
+                                                     const SeparatorIndex& index,
+                                                     StatsdRecord* record);
+  // Decodes the lines of `span`, which index_ covers.
+  void DecodeIndexedLines(std::string_view span, const PacketMeta& meta, RecordSink& sink);
+  // Decode for payloads larger than the index (never a UDP datagram).
+  void DecodeLargePayload(std::string_view payload, const PacketMeta& meta,
+                          RecordSink& sink);
+
+  // Separator bitmaps of the packet being decoded (32 KiB, hence on the heap).
+  std::unique_ptr<SeparatorIndex> index_;
   // Reused for every line: StatsdRecord carries kMaxStatsdTags views (1 KiB), which
   // would otherwise be zeroed per line.
   StatsdRecord record_;

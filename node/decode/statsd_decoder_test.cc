@@ -158,6 +158,32 @@ TEST(StatsdDecoderTest, DecodesEveryType) {
   EXPECT_EQ(DecodeOk("hits:1|c").name, "hits");
 }
 
+// Payloads larger than one separator index (only direct callers, such as the fuzzer,
+// pass them) are decoded window by window: no line is lost or split at a window edge,
+// and a line too long for any window is counted once.
+TEST(StatsdDecoderTest, DecodesPayloadsLargerThanTheIndex) {
+  std::string payload;
+  int lines = 0;
+  while (payload.size() < 3 * SeparatorIndex::kMaxBytes) {
+    payload += "m" + std::to_string(lines) + ":" + std::to_string(lines) + "|c|#a:b,c\n";
+    ++lines;
+    if (lines == 1000) {  // one over-long line between the windows
+      payload += std::string(SeparatorIndex::kMaxBytes + 10, 'x') + "\n";
+    }
+  }
+  StatsdDecoder decoder;
+  CollectingSink sink;
+  decoder.Decode(payload, PacketMeta{}, sink);
+  ASSERT_EQ(sink.records.size(), static_cast<size_t>(lines));
+  for (int i = 0; i < lines; ++i) {
+    ASSERT_EQ(sink.records[i].name, "m" + std::to_string(i));
+    ASSERT_EQ(sink.records[i].value, i);
+    ASSERT_EQ(sink.records[i].tags, (std::vector<std::string>{"a:b", "c"}));
+  }
+  EXPECT_EQ(decoder.errors(StatsdError::kLineTooLong), 1u);
+  EXPECT_EQ(decoder.total_errors(), 1u);
+}
+
 TEST(StatsdDecoderTest, SetKeepsValueAsText) {
   Collected r = DecodeOk("users.unique:user-42@example.com|s|#env:prod");
   EXPECT_EQ(r.type, MetricType::kSet);
