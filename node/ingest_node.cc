@@ -280,18 +280,31 @@ void IngestNode::Stop(absl::Duration drain_timeout) {
 
 IngestNode::~IngestNode() { Stop(absl::ZeroDuration()); }
 
-absl::Status IngestNode::SetServiceAddress(const std::string& ipv4) {
-  uint32_t address = 0;
-  if (!ipv4.empty() && inet_pton(AF_INET, ipv4.c_str(), &address) != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("not an IPv4 address: ", ipv4));
+absl::Status IngestNode::SetServiceAddress(const std::string& address) {
+  const std::optional<net::ServiceAddress> parsed = net::ServiceAddress::Parse(address);
+  if (!parsed.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat("not an IPv4 or IPv6 address: ", address));
   }
   int set = 0;
   for (Worker& worker : workers_) {
     if (worker.rx == nullptr) continue;
-    worker.rx->SetServiceAddress(address);
+    worker.rx->SetServiceAddress(*parsed);
     ++set;
   }
   if (set == 0) return absl::FailedPreconditionError("a service IP needs the DPDK backend");
+  return absl::OkStatus();
+}
+
+absl::Status IngestNode::AnnounceServiceAddress() {
+  int requested = 0;
+  for (Worker& worker : workers_) {
+    if (worker.rx == nullptr) continue;
+    worker.rx->AnnounceServiceAddress();
+    ++requested;
+  }
+  if (requested == 0) {
+    return absl::FailedPreconditionError("announcing a service IP needs the DPDK backend");
+  }
   return absl::OkStatus();
 }
 

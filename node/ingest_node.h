@@ -56,13 +56,16 @@ class IngestNode {
   // For following controld's role and epoch (Publisher::SetRole is thread-safe).
   exporter::Publisher& publisher() { return *publisher_; }
 
-  // Sends one gratuitous ARP for `ipv4` from every DPDK worker's TX queue (announce the
-  // service IP on promotion). Returns once requested; the workers send at their next
-  // poll.
+  // Sends one gratuitous ARP for `ipv4` from every DPDK worker's TX queue. Returns once
+  // requested; the workers send at their next poll.
   absl::Status SendGratuitousArp(const std::string& ipv4);
-  // Makes every DPDK worker answer ARP and ping for the service IPv4 address `ipv4`
-  // (while active), or stop answering for it (empty, on demotion), from its next poll.
-  absl::Status SetServiceAddress(const std::string& ipv4);
+  // Makes every DPDK worker answer for the service address `address` (while active):
+  // ARP and ping for IPv4, NDP and ICMPv6 echo for IPv6; or stop answering for it
+  // (empty, on demotion), from its next poll.
+  absl::Status SetServiceAddress(const std::string& address);
+  // Announces the service address set last from every DPDK worker's TX queue, once, on
+  // promotion: a gratuitous ARP for IPv4, an unsolicited Neighbor Advertisement for IPv6.
+  absl::Status AnnounceServiceAddress();
 
   // NetFlow v9/IPFIX template sharing with the other node of a pair (each worker's
   // caches are touched only by that worker: these go through its TemplateMailbox).

@@ -13,8 +13,9 @@
 //
 // With --control_socket it follows controld's role and epoch (controlplane/role): it
 // starts standby, publishes only while controld's last ACTIVE assignment is still
-// valid, and owns --service_ip only while active (answers ARP/ping for it, announces it
-// by gratuitous ARP on promotion; silent for it as standby); it shares NetFlow
+// valid, and owns --service_ip only while active (answers ARP/NDP and ping for it,
+// announces it on promotion by gratuitous ARP or, for IPv6, an unsolicited Neighbor
+// Advertisement; silent for it as standby); it shares NetFlow
 // templates with the pair through controld (active: hands them over; standby: imports
 // them). Without it the node is active in its own epoch, as a single node needs.
 // main() is the only place the node links control-plane code (plain client libraries,
@@ -56,8 +57,9 @@ ABSL_FLAG(std::string, control_socket, "",
           "controld's unix socket: follow the role and epoch it assigns (standby until "
           "told otherwise). Empty: no controld, the node is active in its own epoch.");
 ABSL_FLAG(std::string, service_ip, "",
-          "The pair's service IPv4 address: while this node is active its DPDK workers "
-          "answer ARP and ping for it and announce it by gratuitous ARP on promotion; a "
+          "The pair's service address, IPv4 or IPv6: while this node is active its DPDK "
+          "workers answer ARP (IPv6: Neighbor Solicitations) and ping for it and announce "
+          "it on promotion by gratuitous ARP (IPv6: unsolicited Neighbor Advertisement); a "
           "standby stays silent for it. A standalone node is always active.");
 
 int main(int argc, char** argv) {
@@ -124,7 +126,7 @@ int main(int argc, char** argv) {
   auto own_service_ip = [raw_node, service_ip](bool active) {
     if (service_ip.empty()) return;
     absl::Status status = raw_node->SetServiceAddress(active ? service_ip : "");
-    if (status.ok() && active) status = raw_node->SendGratuitousArp(service_ip);
+    if (status.ok() && active) status = raw_node->AnnounceServiceAddress();
     if (!status.ok()) {
       spdlog::warn("service IP {}: {}", service_ip, std::string(status.message()));
     }

@@ -121,31 +121,80 @@ bool RxWorker::HandleMbuf(rte_mbuf* mbuf, int64_t now_unix_nanos) {
   return false;
 }
 
-void RxWorker::ApplyServiceAddress(uint32_t address_be) {
-  applied_service_address_ = address_be;
+void RxWorker::ApplyServiceAddress(const net::ServiceAddress& address) {
+  using Family = net::ServiceAddress::Family;
+  applied_service_address_ = address;
+  // Back to the configured addresses only, which is all a demoted node answers for.
   identity_.ipv4_count = configured_ipv4_count_;
-  if (address_be != 0 && !identity_.Owns(address_be) &&
+  identity_.ipv6_count = configured_ipv6_count_;
+  if (address.family == Family::kIpv4 && !identity_.Owns(address.ipv4) &&
       identity_.ipv4_count < net::kMaxHostAddresses) {
-    identity_.ipv4[identity_.ipv4_count++] = address_be;
+    identity_.ipv4[identity_.ipv4_count++] = address.ipv4;
+  }
+  if (address.family == Family::kIpv6 && !identity_.OwnsIpv6(address.ipv6.data()) &&
+      identity_.ipv6_count < net::kMaxHostAddresses) {
+    identity_.ipv6[identity_.ipv6_count++] = address.ipv6;
   }
   responder_enabled_ = has_tx_queue_ && !identity_.empty();
 }
 
-void RxWorker::SendGratuitousArp(uint32_t address_be) {
-  if (tx_pool_ == nullptr || !has_tx_queue_) return;
+void RxWorker::PollServiceAddress() {
+  // The request is taken first: a request made after a SetServiceAddress() then finds
+  // that address in the slot below (release/acquire on the flag orders them).
+  bool announce = announce_request_.load(std::memory_order_relaxed) &&
+                  announce_request_.exchange(false, std::memory_order_acquire);
+  net::ServiceAddress address;
+  switch (service_address_.Load(&service_address_seen_, &address)) {
+    case net::ServiceAddressSlot::Read::kChanged:
+      ApplyServiceAddress(address);
+      break;
+    case net::ServiceAddressSlot::Read::kBusy:
+      // A write is under way: announce at the next poll, with the address it writes.
+      if (announce) announce_request_.store(true, std::memory_order_relaxed);
+      return;
+    case net::ServiceAddressSlot::Read::kUnchanged:
+      break;
+  }
+  if (!announce) return;
+  if (applied_service_address_.family == net::ServiceAddress::Family::kIpv4) {
+    SendGratuitousArp(applied_service_address_.ipv4);
+  } else if (applied_service_address_.family == net::ServiceAddress::Family::kIpv6) {
+    SendUnsolicitedNeighborAdvertisement(applied_service_address_.ipv6);
+  }
+}
+
+rte_mbuf* RxWorker::AllocateFrame(uint32_t len, uint8_t** frame) {
+  if (tx_pool_ == nullptr || !has_tx_queue_) return nullptr;
   rte_mbuf* mbuf = rte_pktmbuf_alloc(tx_pool_);
+  if (mbuf == nullptr) return nullptr;
+  *frame = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(mbuf, static_cast<uint16_t>(len)));
+  if (*frame == nullptr) {
+    rte_pktmbuf_free(mbuf);
+    return nullptr;
+  }
+  return mbuf;
+}
+
+bool RxWorker::TransmitOwnFrame(rte_mbuf* mbuf) {
+  if (rte_eth_tx_burst(port_id_, tx_queue_, &mbuf, 1) == 1) return true;
+  rte_pktmbuf_free(mbuf);
+  return false;
+}
+
+void RxWorker::SendGratuitousArp(uint32_t address_be) {
+  uint8_t* frame;
+  rte_mbuf* mbuf = AllocateFrame(net::kGratuitousArpLen, &frame);
   if (mbuf == nullptr) return;
-  uint8_t* frame = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(mbuf, net::kGratuitousArpLen));
-  if (frame == nullptr) {
-    rte_pktmbuf_free(mbuf);
-    return;
-  }
   net::BuildGratuitousArp(frame, identity_.mac, address_be);
-  if (rte_eth_tx_burst(port_id_, tx_queue_, &mbuf, 1) == 1) {
-    counters_.gratuitous_arps_sent.Increment();
-  } else {
-    rte_pktmbuf_free(mbuf);
-  }
+  if (TransmitOwnFrame(mbuf)) counters_.gratuitous_arps_sent.Increment();
+}
+
+void RxWorker::SendUnsolicitedNeighborAdvertisement(const net::Ipv6Bytes& address) {
+  uint8_t* frame;
+  rte_mbuf* mbuf = AllocateFrame(net::kUnsolicitedNeighborAdvertisementLen, &frame);
+  if (mbuf == nullptr) return;
+  net::BuildUnsolicitedNeighborAdvertisement(frame, identity_.mac, address);
+  if (TransmitOwnFrame(mbuf)) counters_.unsolicited_nas_sent.Increment();
 }
 
 double RxWorker::cpu_seconds() const {
@@ -173,9 +222,8 @@ void RxWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& stop) {
       if (request != 0) SendGratuitousArp(static_cast<uint32_t>(request));
     }
     templates_.Poll();
-    // Also one relaxed load per poll: the service address changes only with the role.
-    const uint32_t service = service_address_.load(std::memory_order_relaxed);
-    if (service != applied_service_address_) ApplyServiceAddress(service);
+    // Two loads per poll: the service address changes only with the role.
+    PollServiceAddress();
     if (received == 0) {
       counters_.empty_polls.Increment();
       batcher_->FlushIfDue(now);

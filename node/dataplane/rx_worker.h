@@ -23,6 +23,7 @@
 #include "node/dataplane/tsc_clock.h"
 #include "node/decode/decoder.h"
 #include "node/net/l2_responder.h"
+#include "node/net/service_address.h"
 #include "node/net/udp_parser.h"
 
 struct rte_mbuf;
@@ -74,6 +75,7 @@ struct alignas(64) QueueCounters {
   // Questions answered from the lcore (ARP, ICMP/ICMPv6 echo, NDP), by net::Reply.
   std::array<RelaxedCounter, net::kReplyKindCount> answered;
   RelaxedCounter gratuitous_arps_sent;
+  RelaxedCounter unsolicited_nas_sent;  // IPv6 service address announcements
   RelaxedCounter empty_polls;
 };
 
@@ -98,17 +100,22 @@ class RxWorker {
   void EnableResponder(const net::HostIdentity& identity, uint16_t tx_queue) {
     identity_ = identity;
     configured_ipv4_count_ = identity.ipv4_count;
+    configured_ipv6_count_ = identity.ipv6_count;
     has_tx_queue_ = true;
     responder_enabled_ = !identity.empty();
     tx_queue_ = tx_queue;
   }
-  // Any thread: the pair's service IPv4 address (network order) that this worker answers
-  // ARP and ping for from its next poll on, besides its configured addresses; 0 stops
-  // answering for it. The active node sets it, a standby clears it (DESIGN.md: the
-  // standby stays silent). Needs EnableResponder() (a TX queue) to have any effect.
-  void SetServiceAddress(uint32_t address_be) {
-    service_address_.store(address_be, std::memory_order_release);
-  }
+  // Any thread: the pair's service address (IPv4 or IPv6) that this worker answers for
+  // from its next poll on (ARP and ping, or NDP and ICMPv6 echo), besides its configured
+  // addresses; an empty one stops answering for it. The active node sets it, a standby
+  // clears it (DESIGN.md: the standby stays silent). Needs EnableResponder() (a TX
+  // queue) to have any effect.
+  void SetServiceAddress(const net::ServiceAddress& address) { service_address_.Store(address); }
+  // Any thread: asks the worker to announce the service address once, at its next poll
+  // and after taking any SetServiceAddress() made before this call: a gratuitous ARP for
+  // IPv4, an unsolicited Neighbor Advertisement (RFC 4861 §7.2.6) for IPv6. Nothing is
+  // sent while the service address is empty.
+  void AnnounceServiceAddress() { announce_request_.store(true, std::memory_order_release); }
   // Drop UDP datagrams whose checksum is wrong (ParseDrop::kBadUdpChecksum): the NIC's
   // verdict when it reports one in the mbuf, net::UdpChecksumValid otherwise. Call
   // before Run().
@@ -142,8 +149,16 @@ class RxWorker {
   bool HandleMbuf(rte_mbuf* mbuf, int64_t now_unix_nanos);
   void Dispatch(const net::UdpDatagram& datagram, const PacketMeta& meta);
   void SendGratuitousArp(uint32_t address_be);
-  // Puts the requested service address into identity_ (after the configured ones).
-  void ApplyServiceAddress(uint32_t address_be);
+  void SendUnsolicitedNeighborAdvertisement(const net::Ipv6Bytes& address);
+  // Allocates an mbuf of `len` bytes from tx_pool_; nullptr when there is none.
+  rte_mbuf* AllocateFrame(uint32_t len, uint8_t** frame);
+  // Transmits a frame this worker built; frees it when the TX ring is full.
+  bool TransmitOwnFrame(rte_mbuf* mbuf);
+  // Takes a new service address from the slot and an announcement request (once per
+  // poll; two relaxed loads when nothing changed).
+  void PollServiceAddress();
+  // Puts the service address into identity_ (after the configured addresses).
+  void ApplyServiceAddress(const net::ServiceAddress& address);
 
   const uint16_t port_id_;
   const uint16_t queue_id_;
@@ -156,11 +171,14 @@ class RxWorker {
   bool responder_enabled_ = false;
   bool validate_udp_checksum_ = false;
   uint16_t tx_queue_ = 0;
-  rte_mempool* tx_pool_ = nullptr;            // for gratuitous ARPs: the RX queue's pool
-  std::atomic<uint64_t> garp_request_{0};     // bit 32 set: pending; low 32: address
-  std::atomic<uint32_t> service_address_{0};  // requested by SetServiceAddress
-  uint32_t applied_service_address_ = 0;      // what identity_ holds now (worker only)
-  int configured_ipv4_count_ = 0;             // identity_'s own IPv4 addresses
+  rte_mempool* tx_pool_ = nullptr;               // for gratuitous ARPs: the RX queue's pool
+  std::atomic<uint64_t> garp_request_{0};        // bit 32 set: pending; low 32: address
+  std::atomic<bool> announce_request_{false};    // AnnounceServiceAddress() pending
+  net::ServiceAddressSlot service_address_;      // requested by SetServiceAddress
+  uint64_t service_address_seen_ = 0;            // the slot's sequence last taken (worker)
+  net::ServiceAddress applied_service_address_;  // what identity_ holds now (worker only)
+  int configured_ipv4_count_ = 0;                // identity_'s own IPv4 addresses
+  int configured_ipv6_count_ = 0;                // and IPv6 addresses
   bool has_tx_queue_ = false;
   TemplateMailbox templates_;
   // pthread_t of the running worker, published once when Run() starts.

@@ -42,7 +42,10 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
                           "by kind: ARP requests, ICMP and ICMPv6 echo requests, IPv6 "
                           "Neighbor Solicitations (NDP).");
   auto garps = Counter("firehose_gratuitous_arps_sent_total",
-                       "Gratuitous ARPs sent (service IP announcements).");
+                       "Gratuitous ARPs sent (IPv4 service IP announcements).");
+  auto unsolicited_nas = Counter(
+      "firehose_unsolicited_neighbor_advertisements_sent_total",
+      "Unsolicited IPv6 Neighbor Advertisements sent (IPv6 service IP announcements).");
   auto worker_cpu = Counter("firehose_worker_cpu_seconds_total",
                             "CPU time used by each worker lcore's thread.");
 
@@ -75,6 +78,7 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
                    c.answered[k].Get());
     }
     garps.Add({{"port", w.port_name}, {"queue", queue}}, c.gratuitous_arps_sent.Get());
+    unsolicited_nas.Add({{"port", w.port_name}, {"queue", queue}}, c.unsolicited_nas_sent.Get());
     rx_packets.Add({{"port", w.port_name}, {"queue", queue}}, c.rx_packets.Get());
     rx_bytes.Add({{"port", w.port_name}, {"queue", queue}}, c.rx_bytes.Get());
     for (const decode::Decoder* d : w.decoders) {
@@ -110,7 +114,7 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
   for (auto* family : {&rx_packets, &rx_bytes, &delivered, &dropped, &decoder_records,
                        &decoder_errors, &batch_records, &batch_dropped, &handed_off, &flushes,
                        &occupancy, &worker_cpu, &batch_size, &flush_delay, &answered,
-                       &garps}) {
+                       &garps, &unsolicited_nas}) {
     out.push_back(family->Build());
   }
 

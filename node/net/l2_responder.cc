@@ -1,5 +1,5 @@
-// In-place ARP, ICMP/ICMPv6 echo and Neighbor Advertisement replies, and gratuitous
-// ARP; see the header.
+// In-place ARP, ICMP/ICMPv6 echo and Neighbor Advertisement replies, gratuitous ARP
+// and unsolicited Neighbor Advertisements; see the header.
 #include "node/net/l2_responder.h"
 
 #include <arpa/inet.h>
@@ -129,6 +129,27 @@ void StoreIcmpv6Checksum(uint8_t* ip, uint8_t* icmp, uint32_t len) {
   Store16(icmp + 2, static_cast<uint16_t>(~FoldSum(sum)));
 }
 
+// Completes a Neighbor Advertisement in the IPv6 packet at `ip` whose source and
+// destination addresses and target (ICMPv6 bytes 8-23) are already in place: IPv6
+// header, type, `flags`, a Target Link-Layer Address option with `mac`, checksum.
+void WriteNeighborAdvertisement(uint8_t* ip, uint8_t flags, const std::array<uint8_t, 6>& mac) {
+  uint8_t* icmp = ip + kIpv6Header;
+  ip[0] = 0x60;  // version 6, traffic class and flow label 0
+  ip[1] = ip[2] = ip[3] = 0;
+  Store16(ip + 4, kNeighborAdvertisementLen);
+  ip[6] = kIcmpv6Protocol;
+  ip[7] = kNdpHopLimit;
+  icmp[0] = kNeighborAdvertisement;
+  icmp[1] = 0;
+  Store16(icmp + 2, 0);
+  icmp[4] = flags;
+  icmp[5] = icmp[6] = icmp[7] = 0;
+  icmp[24] = kOptionTargetLinkLayer;
+  icmp[25] = 1;  // option length in units of 8 bytes
+  std::memcpy(icmp + 26, mac.data(), 6);
+  StoreIcmpv6Checksum(ip, icmp, kNeighborAdvertisementLen);
+}
+
 bool IsUnspecified(const uint8_t* address) {
   static constexpr uint8_t kZero[16] = {};
   return std::memcmp(address, kZero, 16) == 0;
@@ -179,19 +200,9 @@ Reply AnswerIcmpv6(uint8_t* frame, uint8_t* ip, uint32_t available, uint32_t cap
     std::memcpy(ip + 24, ip + 8, 16);
   }
   std::memcpy(ip + 8, icmp + 8, 16);  // source := the target, our address
-  ip[0] = 0x60;                       // version 6, traffic class and flow label 0
-  ip[1] = ip[2] = ip[3] = 0;
-  Store16(ip + 4, kNeighborAdvertisementLen);
-  ip[7] = kNdpHopLimit;
-  icmp[0] = kNeighborAdvertisement;
-  Store16(icmp + 2, 0);
-  icmp[4] = probe ? kNaOverride : static_cast<uint8_t>(kNaSolicited | kNaOverride);
-  icmp[5] = icmp[6] = icmp[7] = 0;
   // icmp + 8: the target address stays where the solicitation had it.
-  icmp[24] = kOptionTargetLinkLayer;
-  icmp[25] = 1;  // option length in units of 8 bytes
-  std::memcpy(icmp + 26, host.mac.data(), 6);
-  StoreIcmpv6Checksum(ip, icmp, kNeighborAdvertisementLen);
+  WriteNeighborAdvertisement(
+      ip, probe ? kNaOverride : static_cast<uint8_t>(kNaSolicited | kNaOverride), host.mac);
   *answer_len = kIpv6Header + kNeighborAdvertisementLen;
   return Reply::kNdp;
 }
@@ -256,6 +267,22 @@ uint32_t BuildGratuitousArp(uint8_t* out, const std::array<uint8_t, 6>& mac, uin
   std::memcpy(arp + 14, &address_be, 4);
   std::memcpy(arp + 24, &address_be, 4);  // target IP = sender IP; target MAC zero
   return kGratuitousArpLen;
+}
+
+uint32_t BuildUnsolicitedNeighborAdvertisement(uint8_t* out, const std::array<uint8_t, 6>& mac,
+                                               const Ipv6Bytes& address) {
+  static_assert(kUnsolicitedNeighborAdvertisementLen ==
+                kEthernetHeader + kIpv6Header + kNeighborAdvertisementLen);
+  std::memcpy(out, kAllNodesMac, 6);
+  std::memcpy(out + 6, mac.data(), 6);
+  Store16(out + 12, kEtherTypeIpv6);
+  uint8_t* ip = out + kEthernetHeader;
+  std::memcpy(ip + 8, address.data(), 16);  // source: the announced address itself
+  std::memcpy(ip + 24, kAllNodes, 16);
+  std::memcpy(ip + kIpv6Header + 8, address.data(), 16);  // target
+  // Not solicited, and it must replace what neighbours have cached: Override only.
+  WriteNeighborAdvertisement(ip, kNaOverride, mac);
+  return kUnsolicitedNeighborAdvertisementLen;
 }
 
 }  // namespace firehose::net

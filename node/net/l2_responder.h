@@ -2,8 +2,9 @@
 // ARP requests and IPv6 Neighbor Solicitations for the node's addresses (so neighbours
 // can resolve them at all), and ICMP / ICMPv6 echo requests to them. The worker lcore
 // then transmits the same buffer back, so answering allocates nothing.
-// Also builds gratuitous ARP frames, which announce an address (e.g. the service IP
-// when a standby is promoted) so switches and neighbours update their tables.
+// Also builds the frames that announce an address (e.g. the service IP when a standby is
+// promoted) so switches and neighbours update their tables: a gratuitous ARP for IPv4,
+// an unsolicited Neighbor Advertisement for IPv6.
 #ifndef FIREHOSE_NODE_NET_L2_RESPONDER_H_
 #define FIREHOSE_NODE_NET_L2_RESPONDER_H_
 
@@ -96,6 +97,18 @@ inline constexpr uint32_t kGratuitousArpLen = 60;
 // Writes a gratuitous ARP (a broadcast ARP request for `address_be` from `address_be`)
 // into `out`, which must hold kGratuitousArpLen bytes; returns the length written.
 uint32_t BuildGratuitousArp(uint8_t* out, const std::array<uint8_t, 6>& mac, uint32_t address_be);
+
+// Size of an unsolicited Neighbor Advertisement frame: Ethernet 14 + IPv6 40 + NA 24 +
+// Target Link-Layer Address option 8 (no FCS).
+inline constexpr uint32_t kUnsolicitedNeighborAdvertisementLen = 86;
+
+// Writes an unsolicited Neighbor Advertisement for `address` (RFC 4861 §7.2.6): from
+// `address` to all-nodes ff02::1 (MAC 33:33:00:00:00:01), hop limit 255, Override set,
+// Solicited and Router clear, target `address`, a Target Link-Layer Address option with
+// `mac`, ICMPv6 checksum filled in. `out` must hold kUnsolicitedNeighborAdvertisementLen
+// bytes; returns the length written.
+uint32_t BuildUnsolicitedNeighborAdvertisement(uint8_t* out, const std::array<uint8_t, 6>& mac,
+                                               const Ipv6Bytes& address);
 
 }  // namespace firehose::net
 

@@ -1,6 +1,7 @@
 // Tests that ARP requests, ICMP/ICMPv6 echo requests and IPv6 Neighbor Solicitations for
 // the node's addresses become valid replies in place, that everything else is left
-// alone, and the gratuitous ARP layout. ICMPv6 fixtures are built here byte by byte and
+// alone, and the layouts of the announcements (gratuitous ARP, unsolicited Neighbor
+// Advertisement). ICMPv6 fixtures are built here byte by byte and
 // checked with an independent RFC 1071 sum (pcapgen::InternetChecksum).
 #include "node/net/l2_responder.h"
 
@@ -296,6 +297,42 @@ TEST(L2ResponderTest, GratuitousArpAnnouncesTheAddress) {
   // sender is too: a gratuitous ARP is not a question).
   HostIdentity host = Node();
   EXPECT_EQ(AnswerInPlace(frame, sizeof(frame), host), Reply::kNone);
+}
+
+TEST(L2ResponderTest, UnsolicitedNeighborAdvertisementAnnouncesTheAddress) {
+  std::vector<uint8_t> frame(kUnsolicitedNeighborAdvertisementLen, 0xee);
+  ASSERT_EQ(BuildUnsolicitedNeighborAdvertisement(frame.data(), kNodeMac, kNode6),
+            kUnsolicitedNeighborAdvertisementLen);
+  const std::vector<uint8_t> all_nodes_mac = {0x33, 0x33, 0, 0, 0, 1};
+  EXPECT_EQ(std::vector<uint8_t>(frame.begin(), frame.begin() + 6), all_nodes_mac);
+  EXPECT_TRUE(std::equal(kNodeMac.begin(), kNodeMac.end(), frame.begin() + 6));
+  EXPECT_EQ(frame[12], 0x86);
+  EXPECT_EQ(frame[13], 0xdd);
+  const uint8_t* ip = frame.data() + 14;
+  EXPECT_EQ(ip[0], 0x60);
+  EXPECT_EQ(ip[1] | ip[2] | ip[3], 0) << "traffic class and flow label";
+  EXPECT_EQ(ip[4] << 8 | ip[5], 32);
+  EXPECT_EQ(ip[6], 58);
+  EXPECT_EQ(ip[7], 255) << "RFC 4861 7.1.2: receivers drop an NA with another hop limit";
+  EXPECT_EQ(Address(ip + 8), kNode6) << "source: the announced address";
+  const Ip6 all_nodes = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  EXPECT_EQ(Address(ip + 24), all_nodes);
+  const uint8_t* na = ip + 40;
+  EXPECT_EQ(na[0], 136);
+  EXPECT_EQ(na[1], 0);
+  EXPECT_EQ(na[4], 0x20) << "Override set; Solicited and Router clear";
+  EXPECT_EQ(na[5] | na[6] | na[7], 0);
+  EXPECT_EQ(Address(na + 8), kNode6);
+  EXPECT_EQ(na[24], 2);  // Target Link-Layer Address
+  EXPECT_EQ(na[25], 1);
+  EXPECT_TRUE(std::equal(kNodeMac.begin(), kNodeMac.end(), na + 26));
+  EXPECT_TRUE(Icmpv6ChecksumOk(ip));
+  // The reference check must be able to fail: one flipped bit of the target.
+  std::vector<uint8_t> corrupt = frame;
+  corrupt[14 + 40 + 23] ^= 0x01;
+  EXPECT_FALSE(Icmpv6ChecksumOk(corrupt.data() + 14));
+  // An advertisement is not a question: our own responder leaves it alone.
+  EXPECT_EQ(AnswerInPlace(frame.data(), static_cast<uint32_t>(frame.size()), Node()), Reply::kNone);
 }
 
 }  // namespace

@@ -6,16 +6,22 @@
 // and /metrics accounts for every frame: received = delivered + answered + named drops.
 // The answers are checked twice: byte by byte here, and by scapy (verify_answers.py),
 // which recomputes every checksum with its own code.
+// The pair's service address (--service_ip): an active node announces it once (gratuitous
+// ARP for IPv4, unsolicited Neighbor Advertisement for IPv6) and answers for it; a
+// standby answers nothing for it, while still answering for its own addresses.
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -69,8 +75,15 @@ using Ip6 = std::array<uint8_t, 16>;
 const Ip6 kPeer6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
 const Ip6 kNode6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
 const Ip6 kOther6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x77};
-const Ip6 kSolicitedNode = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 0x10};
+const Ip6 kService6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x50};
 const Ip6 kUnspecified = {};
+
+// The solicited-node multicast address of `target` (ff02::1:ffXX:XXXX), where an NS goes.
+Ip6 SolicitedNode(const Ip6& target) {
+  Ip6 group = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff};
+  std::copy(target.begin() + 13, target.end(), group.begin() + 13);
+  return group;
+}
 
 // An IPv6 frame from the peer's MAC carrying the ICMPv6 message `icmp` (checksum filled).
 std::vector<uint8_t> Icmpv6(const Ip6& from, const Ip6& to, uint8_t hop_limit,
@@ -80,7 +93,9 @@ std::vector<uint8_t> Icmpv6(const Ip6& from, const Ip6& to, uint8_t hop_limit,
   const uint16_t checksum = pcapgen::InternetChecksum(icmp, pseudo);
   icmp[2] = static_cast<uint8_t>(checksum >> 8);
   icmp[3] = static_cast<uint8_t>(checksum);
+  // Multicast IPv6 maps to MAC 33:33 + its last four bytes (RFC 2464 §7).
   std::vector<uint8_t> frame = {0x33, 0x33, 0xff, 0, 0, 0x10};
+  if (to[0] == 0xff) std::copy(to.begin() + 12, to.end(), frame.begin() + 2);
   frame.insert(frame.end(), kPeerMac.begin(), kPeerMac.end());
   frame.insert(frame.end(),
                {0x86, 0xdd, 0x60, 0, 0, 0, 0, static_cast<uint8_t>(icmp.size()), 58, hop_limit});
@@ -103,7 +118,7 @@ std::vector<uint8_t> Solicit(const Ip6& from, const Ip6& target) {
     icmp.insert(icmp.end(), {1, 1});
     icmp.insert(icmp.end(), kPeerMac.begin(), kPeerMac.end());
   }
-  return Icmpv6(from, kSolicitedNode, 255, icmp);
+  return Icmpv6(from, SolicitedNode(target), 255, icmp);
 }
 
 // Runs verify_answers.py (scapy) over `pcap`; returns its lines, and its exit status.
@@ -128,6 +143,60 @@ std::vector<std::vector<uint8_t>> ReadPcap(const std::string& path) {
   while (pcap_next_ex(pcap, &header, &data) == 1) frames.emplace_back(data, data + header->caplen);
   pcap_close(pcap);
   return frames;
+}
+
+// Polls /metrics until `frames` frames were received (a standby publishes nothing, so
+// there is no record to wait for); returns the last page's samples.
+std::vector<testing::Sample> WaitForReceived(const std::string& metrics, double frames) {
+  std::vector<testing::Sample> m;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    absl::StatusOr<std::string> page = testing::HttpGet(metrics, "/metrics");
+    if (page.ok()) {
+      m = testing::ParsePrometheusText(*page);
+      if (testing::SumSamples(m, "firehose_rx_packets_total") >= frames) return m;
+    }
+    usleep(100'000);
+  }
+  ADD_FAILURE() << "ingestd did not receive " << frames << " frames within 20 s";
+  return m;
+}
+
+// Runs ingestd on `config` with `flags` until `records` records reached a subscriber (0:
+// until it received `frames` frames, for a standby, which publishes nothing), scrapes
+// /metrics, stops it with SIGTERM and expects exit code 0. Returns the samples.
+absl::StatusOr<std::vector<testing::Sample>> RunNode(const std::string& config,
+                                                     const std::vector<std::string>& flags,
+                                                     int records, size_t frames) {
+  absl::StatusOr<testing::IngestdProcess> node =
+      testing::StartIngestd("node/ingestd", config, flags);
+  if (!node.ok()) return node.status();
+  std::vector<testing::Sample> m;
+  if (records > 0) {
+    testing::RecordCollector collector(node->grpc_address);
+    // The last frame's record means every frame before it was handled.
+    if (!collector.WaitForRecords(records, absl::Seconds(20))) {
+      return absl::DeadlineExceededError("records did not reach the subscriber");
+    }
+    absl::StatusOr<std::string> page = testing::HttpGet(node->metrics_address, "/metrics");
+    if (!page.ok()) return page.status();
+    m = testing::ParsePrometheusText(*page);
+  } else {
+    m = WaitForReceived(node->metrics_address, static_cast<double>(frames));
+  }
+  node->process.Signal(SIGTERM);
+  absl::StatusOr<int> exit_code = node->process.Wait(absl::Seconds(20));
+  if (!exit_code.ok()) return exit_code.status();
+  if (*exit_code != 0) return absl::InternalError(absl::StrCat("ingestd exited ", *exit_code));
+  return m;
+}
+
+// received = every frame, = delivered + answered + named drops.
+void ExpectEveryFrameAccounted(const std::vector<testing::Sample>& m, size_t frames) {
+  const double received = testing::SumSamples(m, "firehose_rx_packets_total");
+  EXPECT_EQ(received, frames);
+  EXPECT_EQ(received, testing::SumSamples(m, "firehose_rx_delivered_packets_total") +
+                          testing::SumSamples(m, "firehose_rx_answered_packets_total") +
+                          testing::SumSamples(m, "firehose_rx_dropped_packets_total"));
 }
 
 TEST(L2CitizenshipTest, AnswersArpNdpAndPingForItsAddressesOnly) {
@@ -163,19 +232,11 @@ TEST(L2CitizenshipTest, AnswersArpNdpAndPingForItsAddressesOnly) {
                         << "    validate_udp_checksum: true\n"
                         << "grpc:\n  listen: 127.0.0.1:0\n"
                         << "metrics:\n  listen: 127.0.0.1:0\n";
-  absl::StatusOr<testing::IngestdProcess> node =
-      testing::StartIngestd("node/ingestd", config, {"--wait_for_subscribers=1"});
-  ASSERT_TRUE(node.ok()) << node.status();
-  testing::RecordCollector collector(node->grpc_address);
-  // The three good datagrams; the last frame's record means every frame was handled.
-  ASSERT_TRUE(collector.WaitForRecords(3, absl::Seconds(20)));
-  absl::StatusOr<std::string> page = testing::HttpGet(node->metrics_address, "/metrics");
-  ASSERT_TRUE(page.ok()) << page.status();
-  const std::vector<testing::Sample> m = testing::ParsePrometheusText(*page);
-  node->process.Signal(SIGTERM);
-  absl::StatusOr<int> exit_code = node->process.Wait(absl::Seconds(20));
-  ASSERT_TRUE(exit_code.ok());
-  EXPECT_EQ(*exit_code, 0);
+  // The three good datagrams.
+  absl::StatusOr<std::vector<testing::Sample>> run =
+      RunNode(config, {"--wait_for_subscribers=1"}, 3, frames.size());
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::vector<testing::Sample>& m = *run;
 
   auto answered = [&](const std::string& kind) {
     return testing::SumSamples(m, "firehose_rx_answered_packets_total", {{"kind", kind}});
@@ -187,12 +248,8 @@ TEST(L2CitizenshipTest, AnswersArpNdpAndPingForItsAddressesOnly) {
   EXPECT_EQ(answered("icmp_echo"), 1);
   EXPECT_EQ(answered("icmpv6_echo"), 1);
   EXPECT_EQ(answered("ndp"), 2);
-  const double received = testing::SumSamples(m, "firehose_rx_packets_total");
-  EXPECT_EQ(received, frames.size());
   EXPECT_EQ(testing::SumSamples(m, "firehose_rx_delivered_packets_total"), 3);
-  EXPECT_EQ(received, testing::SumSamples(m, "firehose_rx_delivered_packets_total") +
-                          testing::SumSamples(m, "firehose_rx_answered_packets_total") +
-                          testing::SumSamples(m, "firehose_rx_dropped_packets_total"));
+  ExpectEveryFrameAccounted(m, frames.size());
   EXPECT_EQ(dropped("not_ip"), 1);
   EXPECT_EQ(dropped("not_udp"), 3);  // ping, ping6 and solicitation for someone else
   EXPECT_EQ(dropped("bad_udp_checksum"), 2);
@@ -265,26 +322,14 @@ TEST(L2CitizenshipTest, ActiveNodeOwnsTheServiceIp) {
                         << "\n"
                         << "grpc:\n  listen: 127.0.0.1:0\n"
                         << "metrics:\n  listen: 127.0.0.1:0\n";
-  absl::StatusOr<testing::IngestdProcess> node = testing::StartIngestd(
-      "node/ingestd", config, {"--wait_for_subscribers=1", "--service_ip=192.0.2.50"});
-  ASSERT_TRUE(node.ok()) << node.status();
-  testing::RecordCollector collector(node->grpc_address);
-  ASSERT_TRUE(collector.WaitForRecords(1, absl::Seconds(20)));
-  absl::StatusOr<std::string> page = testing::HttpGet(node->metrics_address, "/metrics");
-  ASSERT_TRUE(page.ok()) << page.status();
-  const std::vector<testing::Sample> m = testing::ParsePrometheusText(*page);
-  node->process.Signal(SIGTERM);
-  absl::StatusOr<int> exit_code = node->process.Wait(absl::Seconds(20));
-  ASSERT_TRUE(exit_code.ok());
-  EXPECT_EQ(*exit_code, 0);
+  absl::StatusOr<std::vector<testing::Sample>> run =
+      RunNode(config, {"--wait_for_subscribers=1", "--service_ip=192.0.2.50"}, 1, frames.size());
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::vector<testing::Sample>& m = *run;
 
   EXPECT_EQ(testing::SumSamples(m, "firehose_gratuitous_arps_sent_total"), 1);
   EXPECT_EQ(testing::SumSamples(m, "firehose_rx_answered_packets_total", {{"kind", "arp"}}), 1);
-  const double received = testing::SumSamples(m, "firehose_rx_packets_total");
-  EXPECT_EQ(received, frames.size());
-  EXPECT_EQ(received, testing::SumSamples(m, "firehose_rx_delivered_packets_total") +
-                          testing::SumSamples(m, "firehose_rx_answered_packets_total") +
-                          testing::SumSamples(m, "firehose_rx_dropped_packets_total"));
+  ExpectEveryFrameAccounted(m, frames.size());
 
   // The announcement (sent at the first poll, before any frame is read), then the reply.
   const std::vector<std::vector<uint8_t>> sent = ReadPcap(out);
@@ -305,6 +350,143 @@ TEST(L2CitizenshipTest, ActiveNodeOwnsTheServiceIp) {
   EXPECT_EQ(std::vector<uint8_t>(reply.begin() + 28, reply.begin() + 32),
             (std::vector<uint8_t>{192, 0, 2, 50}));
 }
+
+// Writes a one-port net_pcap config reading `in`, writing answers to `out`; `addresses`
+// is a YAML list (may be empty).
+void WriteServiceConfig(const std::string& path, const std::string& tag, const std::string& in,
+                        const std::string& out, const std::string& addresses) {
+  std::ofstream(path) << "node_id: " << tag << "\n"
+                      << "eal:\n  file_prefix: fh-" << tag << "-" << getpid() << "\n"
+                      << "  args: [--no-huge, --no-shconf, -m, '256', --no-pci, --no-telemetry]\n"
+                      << "ports:\n  - device: net_pcap0,rx_pcap=" << in << ",tx_pcap=" << out
+                      << "\n    addresses: " << addresses << "\n"
+                      << "grpc:\n  listen: 127.0.0.1:0\n"
+                      << "metrics:\n  listen: 127.0.0.1:0\n";
+}
+
+// The IPv6 service address on an active (standalone) node: one unsolicited Neighbor
+// Advertisement on promotion (RFC 4861 §7.2.6: to ff02::1, hop limit 255, Override set,
+// Solicited clear, Target Link-Layer Address option), then solicitations for it are
+// answered like the node's own; scapy checks both advertisements.
+TEST(L2CitizenshipTest, ActiveNodeAnnouncesItsIpv6ServiceAddress) {
+  const std::string dir = testing::TestTempDir();
+  std::vector<std::vector<uint8_t>> frames = {
+      Solicit(kPeer6, kService6),  // the service address: answered while active
+      Solicit(kPeer6, kOther6),    // nobody's
+      FrameBuilder().Ports(40000, 8125).Payload("last.one:1|c").Build(),
+  };
+  const std::string in = dir + "/na-in.pcap";
+  const std::string out = dir + "/na-out.pcap";
+  ASSERT_TRUE(pcapgen::WritePcapFile(in, frames).ok());
+  const std::string config = dir + "/na.yaml";
+  WriteServiceConfig(config, "l2na", in, out, "[]");
+  absl::StatusOr<std::vector<testing::Sample>> run =
+      RunNode(config, {"--wait_for_subscribers=1", "--service_ip=2001:db8::50"}, 1, frames.size());
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::vector<testing::Sample>& m = *run;
+
+  EXPECT_EQ(testing::SumSamples(m, "firehose_unsolicited_neighbor_advertisements_sent_total"), 1);
+  EXPECT_EQ(testing::SumSamples(m, "firehose_gratuitous_arps_sent_total"), 0);
+  EXPECT_EQ(testing::SumSamples(m, "firehose_rx_answered_packets_total", {{"kind", "ndp"}}), 1);
+  ExpectEveryFrameAccounted(m, frames.size());
+
+  // The announcement (sent at the first poll, before any frame is read), then the answer.
+  const std::vector<std::vector<uint8_t>> sent = ReadPcap(out);
+  ASSERT_EQ(sent.size(), 2u);
+  const std::vector<uint8_t>& na = sent[0];
+  ASSERT_EQ(na.size(), 14u + 40 + 32);
+  EXPECT_EQ(std::vector<uint8_t>(na.begin(), na.begin() + 6),
+            (std::vector<uint8_t>{0x33, 0x33, 0, 0, 0, 1}));
+  EXPECT_EQ(na[14 + 7], 255) << "hop limit";
+  EXPECT_EQ(na[14 + 40], 136) << "Neighbor Advertisement";
+  EXPECT_EQ(na[14 + 40 + 4], 0x20) << "Override only";
+  EXPECT_TRUE(std::equal(kService6.begin(), kService6.end(), na.begin() + 14 + 40 + 8));
+  EXPECT_TRUE(std::equal(na.begin() + 6, na.begin() + 12, na.begin() + 14 + 40 + 26))
+      << "the option carries the port's MAC";
+  // ICMPv6 checksum over the pseudo-header (addresses, length 32, next header 58).
+  std::vector<uint8_t> summed(na.begin() + 14 + 8, na.begin() + 14 + 40);
+  summed.insert(summed.end(), {0, 0, 0, 32, 0, 0, 0, 58});
+  summed.insert(summed.end(), na.begin() + 14 + 40, na.end());
+  EXPECT_EQ(OnesSum(summed.data(), summed.size()), 0xffff);
+
+  int status = 0;
+  const std::vector<std::string> lines = VerifyWithScapy(out, &status);
+  EXPECT_EQ(status, 0) << absl::StrJoin(lines, "\n");
+  ASSERT_EQ(lines.size(), 2u) << absl::StrJoin(lines, "\n");
+  const std::string node_mac =
+      absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", na[6], na[7], na[8], na[9], na[10], na[11]);
+  EXPECT_EQ(lines[0],
+            "ndp-na ethdst=33:33:00:00:00:01 src=2001:db8::50 dst=ff02::1 "
+            "hlim=255 tgt=2001:db8::50 R=0 S=0 O=1 lladdr=" +
+                node_mac);
+  EXPECT_EQ(lines[1],
+            "ndp-na ethdst=02:00:00:00:00:09 src=2001:db8::50 dst=2001:db8::1 "
+            "hlim=255 tgt=2001:db8::50 R=0 S=1 O=1 lladdr=" +
+                node_mac);
+}
+
+// The standby side of the service address. ingestd with --control_socket starts standby
+// and stays so until controld assigns it active; here no controld listens, so it stays
+// standby throughout. It must announce nothing and answer nothing for the service
+// address (ARP, NS, ping, ping6) while answering ARP and NS for its own addresses. Run
+// with an IPv4 and an IPv6 service address; the active counterparts are the tests above.
+class StandbyTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(StandbyTest, StandbyIsSilentForTheServiceAddressOnly) {
+  const std::string dir = testing::TestTempDir();
+  const std::string tag = std::string("l2sb") + (GetParam()[0] == '2' ? "6" : "4");
+  std::vector<std::vector<uint8_t>> frames = {
+      pcapgen::BuildArpRequest(kPeerMac, {192, 0, 2, 1}, {192, 0, 2, 50}),  // service v4
+      Solicit(kPeer6, kService6),                                           // service v6
+      Ping({192, 0, 2, 50}),
+      Ping6(kService6),
+      pcapgen::BuildArpRequest(kPeerMac, {192, 0, 2, 1}, {192, 0, 2, 10}),  // the node's own
+      Solicit(kPeer6, kNode6),                                              // the node's own
+  };
+  const std::string in = dir + "/" + tag + "-in.pcap";
+  const std::string out = dir + "/" + tag + "-out.pcap";
+  ASSERT_TRUE(pcapgen::WritePcapFile(in, frames).ok());
+  const std::string config = dir + "/" + tag + ".yaml";
+  WriteServiceConfig(config, tag, in, out, "[192.0.2.10, '2001:db8::10']");
+  // No controld listens on the socket: the node stays standby throughout.
+  absl::StatusOr<std::vector<testing::Sample>> run =
+      RunNode(config,
+              {std::string("--service_ip=") + GetParam(),
+               "--control_socket=" + dir + "/" + tag + "-nobody.sock"},
+              0, frames.size());
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::vector<testing::Sample>& m = *run;
+
+  EXPECT_EQ(testing::SumSamples(m, "firehose_role", {{"role", "standby"}}), 1)
+      << "the node must have been standby";
+  EXPECT_EQ(testing::SumSamples(m, "firehose_gratuitous_arps_sent_total"), 0);
+  EXPECT_EQ(testing::SumSamples(m, "firehose_unsolicited_neighbor_advertisements_sent_total"), 0);
+  auto answered = [&](const std::string& kind) {
+    return testing::SumSamples(m, "firehose_rx_answered_packets_total", {{"kind", kind}});
+  };
+  EXPECT_EQ(answered("arp"), 1) << "only the node's own address";
+  EXPECT_EQ(answered("ndp"), 1) << "only the node's own address";
+  EXPECT_EQ(answered("icmp_echo"), 0);
+  EXPECT_EQ(answered("icmpv6_echo"), 0);
+  ExpectEveryFrameAccounted(m, frames.size());
+
+  // On the wire: exactly the two answers for the node's own addresses.
+  int status = 0;
+  const std::vector<std::string> lines = VerifyWithScapy(out, &status);
+  EXPECT_EQ(status, 0) << absl::StrJoin(lines, "\n");
+  ASSERT_EQ(lines.size(), 2u) << absl::StrJoin(lines, "\n");
+  using ::testing::HasSubstr;
+  using ::testing::StartsWith;
+  EXPECT_THAT(lines[0], StartsWith("arp-reply psrc=192.0.2.10 "));
+  EXPECT_THAT(lines[1], StartsWith("ndp-na ethdst=02:00:00:00:00:09 src=2001:db8::10 "));
+  EXPECT_THAT(lines[1], HasSubstr(" S=1 O=1 "));
+}
+
+INSTANTIATE_TEST_SUITE_P(ServiceAddressFamilies, StandbyTest,
+                         ::testing::Values("192.0.2.50", "2001:db8::50"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param[0] == '2' ? "Ipv6" : "Ipv4");
+                         });
 
 }  // namespace
 }  // namespace firehose

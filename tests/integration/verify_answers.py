@@ -7,6 +7,9 @@ computes itself. Prints one line per frame describing it, for the C++ test to co
   icmp-echo-reply src=192.0.2.10 dst=192.0.2.1 id=... seq=... load=...
   icmpv6-echo-reply src=2001:db8::10 dst=2001:db8::1 hlim=64 load=...
   ndp-na src=... dst=... hlim=255 tgt=... R=0 S=1 O=1 lladdr=...
+  garp psrc=192.0.2.50 hwsrc=02:... ethdst=ff:ff:ff:ff:ff:ff
+
+(An unsolicited Neighbor Advertisement is an ndp-na line with S=0 to ff02::1.)
 
 Exit status 1 (with "BAD ..." lines) if any checksum is wrong or a frame is unexpected.
 """
@@ -25,6 +28,8 @@ def recomputed(frame, layer, field="cksum"):
 def describe(frame):
     if ARP in frame:
         a = frame[ARP]
+        if a.op == 1 and a.psrc == a.pdst:
+            return "garp psrc=%s hwsrc=%s ethdst=%s" % (a.psrc, a.hwsrc, frame[Ether].dst), None
         if a.op != 2:
             return None, "ARP op %d is not a reply" % a.op
         return "arp-reply psrc=%s hwsrc=%s pdst=%s hwdst=%s" % (a.psrc, a.hwsrc, a.pdst, a.hwdst), None
