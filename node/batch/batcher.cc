@@ -1,9 +1,29 @@
 // The worker-side batching stage and its builder pool; see the header.
 #include "node/batch/batcher.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace firehose::batch {
+
+void HandoffDoorbell::Wait(int64_t timeout_nanos) {
+  const timespec timeout = {static_cast<time_t>(timeout_nanos / 1'000'000'000),
+                            static_cast<long>(timeout_nanos % 1'000'000'000)};
+  // Returns at once (EAGAIN) if Ring() already reset the word; a spurious or timed-out
+  // return is harmless because the caller polls the rings again either way.
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state_), FUTEX_WAIT_PRIVATE, kSleeping, &timeout,
+          nullptr, 0);
+  state_.store(kAwake, std::memory_order_relaxed);
+}
+
+void HandoffDoorbell::Wake() {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr,
+          0);
+}
 
 Batcher::Batcher(uint16_t queue_id, const BatchLimits& limits, uint32_t pool_size,
                  int64_t max_delay_nanos)
@@ -74,7 +94,8 @@ void Batcher::ObserveFlush(int64_t now_unix_nanos) {
   while (bucket < kBatchRecordBuckets.size() && records > kBatchRecordBuckets[bucket]) ++bucket;
   counters_.batch_records[bucket].Increment();
   counters_.batch_records_sum.Add(records);
-  const int64_t waited = std::max<int64_t>(0, now_unix_nanos - current_->first_receive_unix_nanos());
+  const int64_t waited =
+      std::max<int64_t>(0, now_unix_nanos - current_->first_receive_unix_nanos());
   bucket = 0;
   while (bucket < kFlushDelayBucketsMicros.size() &&
          waited > static_cast<int64_t>(kFlushDelayBucketsMicros[bucket]) * 1000) {
@@ -97,6 +118,9 @@ void Batcher::Flush(int64_t now_unix_nanos) {
   counters_.records_handed_off.Add(current_->record_count());
   // Cannot fail: the pool never holds more builders than the ring's capacity.
   full_.TryPush(current_);
+  if (HandoffDoorbell* doorbell = doorbell_.load(std::memory_order_acquire)) {
+    if (doorbell->Ring()) counters_.export_wakeups.Increment();
+  }
   next->Clear();
   current_ = next;
 }

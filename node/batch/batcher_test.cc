@@ -2,6 +2,10 @@
 // exporter makes it drop and count batches instead of blocking.
 #include "node/batch/batcher.h"
 
+#include <chrono>
+#include <climits>
+#include <thread>
+
 #include "gtest/gtest.h"
 
 namespace firehose::batch {
@@ -59,6 +63,60 @@ TEST(BatcherTest, FlushesWhenOldestRecordIsDue) {
   EXPECT_EQ(batcher.TakeFull(), nullptr);
 }
 
+TEST(BatcherTest, FlushDeadlineIsTheOldestRecordPlusTheDelay) {
+  Batcher batcher(0, BatchLimits{100, 1 << 16}, 2, 1000);
+  EXPECT_EQ(batcher.FlushDeadline(), INT64_MAX);  // empty: nothing to wake up for
+  batcher.AddStatsd(Counter(), At(5000));
+  batcher.AddStatsd(Counter(), At(5400));
+  EXPECT_EQ(batcher.FlushDeadline(), 6000);
+  batcher.FlushIfDue(6000);
+  EXPECT_EQ(batcher.FlushDeadline(), INT64_MAX);
+}
+
+// The worker rings only a sleeping exporter: no syscall while it is awake, one (and a
+// Wait that returns at once) when it announced sleep before the hand-off.
+TEST(BatcherTest, HandOffWakesTheExporterOnlyWhenItSleeps) {
+  Batcher batcher(0, BatchLimits{1, 1 << 16}, 8, 1'000'000);
+  HandoffDoorbell doorbell;
+  batcher.set_doorbell(&doorbell);
+  batcher.AddStatsd(Counter(), At(1));
+  batcher.AddStatsd(Counter(), At(2));  // hands off the first batch; exporter awake
+  EXPECT_EQ(batcher.counters().batches_handed_off.Get(), 1u);
+  EXPECT_EQ(batcher.counters().export_wakeups.Get(), 0u);
+
+  doorbell.PrepareWait();
+  batcher.AddStatsd(Counter(), At(3));  // hands off while the exporter is falling asleep
+  EXPECT_EQ(batcher.counters().export_wakeups.Get(), 1u);
+  const auto start = std::chrono::steady_clock::now();
+  doorbell.Wait(60'000'000'000);  // already rung: must not block for the minute
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  batcher.AddStatsd(Counter(), At(4));  // awake again: no further wake-up
+  EXPECT_EQ(batcher.counters().export_wakeups.Get(), 1u);
+}
+
+// A hand-off from another thread ends a Wait that would otherwise last a minute.
+TEST(BatcherTest, HandOffFromTheWorkerThreadEndsTheExportersWait) {
+  Batcher batcher(0, BatchLimits{1, 1 << 16}, 8, 1'000'000);
+  HandoffDoorbell doorbell;
+  batcher.set_doorbell(&doorbell);
+  doorbell.PrepareWait();
+  ASSERT_EQ(batcher.TakeFull(), nullptr);
+  std::thread worker([&batcher] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    batcher.AddStatsd(Counter(), At(1));
+    batcher.FlushNow();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  doorbell.Wait(60'000'000'000);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  worker.join();
+  BatchBuilder* batch = batcher.TakeFull();
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(batch->record_count(), 1u);
+  EXPECT_EQ(batcher.counters().export_wakeups.Get(), 1u);
+  batcher.Release(batch);
+}
+
 TEST(BatcherTest, StalledExporterCausesCountedDropsNotBlocking) {
   // Pool of 2: one in the worker's hands, one free. Nobody takes full batches.
   Batcher batcher(0, BatchLimits{1, 1 << 16}, 2, 1'000'000);
@@ -72,8 +130,7 @@ TEST(BatcherTest, StalledExporterCausesCountedDropsNotBlocking) {
   EXPECT_EQ(c.handoff_full_records.Get(), 3u);
   EXPECT_EQ(c.records_added.Get(), 5u);
   // Identity: added = handed off + dropped + still in hand.
-  EXPECT_EQ(c.records_added.Get(),
-            c.records_handed_off.Get() + c.handoff_full_records.Get() + 1);
+  EXPECT_EQ(c.records_added.Get(), c.records_handed_off.Get() + c.handoff_full_records.Get() + 1);
 }
 
 TEST(BatcherTest, RecordTooLargeIsCounted) {

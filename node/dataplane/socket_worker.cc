@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,8 +21,9 @@ namespace {
 // Largest UDP payload over IPv4/IPv6 without jumbograms.
 constexpr size_t kMaxDatagram = 65536;
 constexpr size_t kControlBytes = CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(uint32_t));
-// How long an idle worker sleeps in poll() before checking for stop and due batches.
-constexpr int kIdlePollMillis = 1;
+// The kernel may delay a sleeping thread's timer by its "timer slack" (50 µs by default)
+// to batch wake-ups. The flush deadline is a latency promise, so ask for 1 µs.
+constexpr unsigned long kTimerSlackNanos = 1'000;
 
 int64_t RealtimeNanos() {
   timespec ts;
@@ -30,15 +32,18 @@ int64_t RealtimeNanos() {
 }
 
 absl::Status SocketError(const std::string& what, const std::string& address, uint16_t port) {
-  return absl::UnavailableError(
-      absl::StrCat("kernel backend: ", what, " on ", address, ":", port, ": ",
-                   std::strerror(errno)));
+  return absl::UnavailableError(absl::StrCat("kernel backend: ", what, " on ", address, ":", port,
+                                             ": ", std::strerror(errno)));
 }
 
 }  // namespace
 
-SocketWorker::SocketWorker(uint16_t queue_id, batch::Batcher* batcher, int recv_batch)
-    : queue_id_(queue_id), batcher_(batcher), recv_batch_(std::max(1, recv_batch)) {
+SocketWorker::SocketWorker(uint16_t queue_id, batch::Batcher* batcher,
+                           const SocketWorkerOptions& options)
+    : queue_id_(queue_id),
+      batcher_(batcher),
+      recv_batch_(std::max(1, options.recv_batch)),
+      idle_wait_nanos_(std::max<int64_t>(1, options.idle_wait_nanos)) {
   buffers_.resize(static_cast<size_t>(recv_batch_) * kMaxDatagram);
   controls_.resize(static_cast<size_t>(recv_batch_) * kControlBytes);
   addresses_.resize(static_cast<size_t>(recv_batch_) * sizeof(sockaddr_in6));
@@ -53,7 +58,7 @@ SocketWorker::~SocketWorker() {
 absl::StatusOr<std::unique_ptr<SocketWorker>> SocketWorker::Open(
     uint16_t queue_id, const std::vector<DecoderRoute>& routes, batch::Batcher* batcher,
     const SocketWorkerOptions& options) {
-  std::unique_ptr<SocketWorker> worker(new SocketWorker(queue_id, batcher, options.recv_batch));
+  std::unique_ptr<SocketWorker> worker(new SocketWorker(queue_id, batcher, options));
   AttachTemplateDecoders(routes, &worker->templates_);
   sockaddr_storage address = {};
   socklen_t address_len = 0;
@@ -86,8 +91,8 @@ absl::StatusOr<std::unique_ptr<SocketWorker>> SocketWorker::Open(
     }
     // SO_RCVBUF is capped by net.core.rmem_max; SO_RCVBUFFORCE (root) is not, so try it
     // first and fall back. The kernel doubles the value for bookkeeping.
-    if (setsockopt(endpoint.fd, SOL_SOCKET, SO_RCVBUFFORCE, &options.rcvbuf_bytes,
-                   sizeof(int)) != 0) {
+    if (setsockopt(endpoint.fd, SOL_SOCKET, SO_RCVBUFFORCE, &options.rcvbuf_bytes, sizeof(int)) !=
+        0) {
       setsockopt(endpoint.fd, SOL_SOCKET, SO_RCVBUF, &options.rcvbuf_bytes, sizeof(int));
     }
     if (family == AF_INET) {
@@ -134,7 +139,8 @@ int SocketWorker::ReceiveOnce(Endpoint& endpoint) {
     messages[i].msg_hdr = {};
     messages[i].msg_hdr.msg_iov = &iovs[i];
     messages[i].msg_hdr.msg_iovlen = 1;
-    messages[i].msg_hdr.msg_name = addresses_.data() + static_cast<size_t>(i) * sizeof(sockaddr_in6);
+    messages[i].msg_hdr.msg_name =
+        addresses_.data() + static_cast<size_t>(i) * sizeof(sockaddr_in6);
     messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
     messages[i].msg_hdr.msg_control = controls_.data() + static_cast<size_t>(i) * kControlBytes;
     messages[i].msg_hdr.msg_controllen = kControlBytes;
@@ -196,6 +202,7 @@ void SocketWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& sto
   while (!go.load(std::memory_order_acquire) && !stop.load(std::memory_order_acquire)) {
     usleep(1000);
   }
+  prctl(PR_SET_TIMERSLACK, kTimerSlackNanos, 0, 0, 0);
   std::vector<pollfd> fds;
   for (const Endpoint& e : endpoints_) fds.push_back({e.fd, POLLIN, 0});
   while (!stop.load(std::memory_order_relaxed)) {
@@ -204,8 +211,18 @@ void SocketWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& sto
     for (Endpoint& e : endpoints_) received += ReceiveOnce(e);
     if (received == 0) {
       counters_.empty_polls.Increment();
-      batcher_->FlushIfDue(RealtimeNanos());
-      poll(fds.data(), fds.size(), kIdlePollMillis);
+      const int64_t now = RealtimeNanos();
+      batcher_->FlushIfDue(now);
+      // Sleep until a datagram arrives or the partial batch falls due, whichever is
+      // first: without the deadline a batch would wait for the next datagram (or the
+      // full idle timeout) however long that is past batch.max_delay_us.
+      const int64_t sleep =
+          std::clamp<int64_t>(batcher_->FlushDeadline() - now, 0, idle_wait_nanos_);
+      const timespec timeout = {static_cast<time_t>(sleep / 1'000'000'000),
+                                static_cast<long>(sleep % 1'000'000'000)};
+      if (ppoll(fds.data(), fds.size(), &timeout, nullptr) == 0) {
+        batcher_->FlushIfDue(RealtimeNanos());
+      }
     }
   }
   batcher_->FlushNow();

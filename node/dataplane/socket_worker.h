@@ -30,15 +30,19 @@ struct SocketWorkerOptions {
   std::string bind_address = "0.0.0.0";  // IPv4 or IPv6 literal
   int rcvbuf_bytes = 8 << 20;
   int recv_batch = 64;  // datagrams per recvmmsg call
+  // Longest idle sleep: bounds how long a stop request goes unnoticed. A datagram or the
+  // partial batch's flush deadline ends the sleep earlier.
+  int64_t idle_wait_nanos = 1'000'000;
 };
 
 class SocketWorker {
  public:
   // Opens one socket per route (its UDP port), bound with SO_REUSEPORT so that several
   // workers share the port. Errors name the address, the port and the reason.
-  static absl::StatusOr<std::unique_ptr<SocketWorker>> Open(
-      uint16_t queue_id, const std::vector<DecoderRoute>& routes, batch::Batcher* batcher,
-      const SocketWorkerOptions& options);
+  static absl::StatusOr<std::unique_ptr<SocketWorker>> Open(uint16_t queue_id,
+                                                            const std::vector<DecoderRoute>& routes,
+                                                            batch::Batcher* batcher,
+                                                            const SocketWorkerOptions& options);
   ~SocketWorker();
   SocketWorker(const SocketWorker&) = delete;
   SocketWorker& operator=(const SocketWorker&) = delete;
@@ -62,13 +66,14 @@ class SocketWorker {
     decode::Decoder* decoder = nullptr;
     uint32_t last_overflow = 0;  // SO_RXQ_OVFL is a running total per socket
   };
-  SocketWorker(uint16_t queue_id, batch::Batcher* batcher, int recv_batch);
+  SocketWorker(uint16_t queue_id, batch::Batcher* batcher, const SocketWorkerOptions& options);
   // Drains one socket once; returns the datagrams received.
   int ReceiveOnce(Endpoint& endpoint);
 
   const uint16_t queue_id_;
   batch::Batcher* const batcher_;
   const int recv_batch_;
+  const int64_t idle_wait_nanos_;
   std::vector<Endpoint> endpoints_;
   // recvmmsg scratch, allocated once.
   std::vector<char> buffers_;

@@ -38,12 +38,14 @@ class Sender {
 };
 
 struct Fixture {
-  explicit Fixture(int rcvbuf) : batcher(0, batch::BatchLimits{1024, 1 << 20}, 8, 1'000'000) {
+  explicit Fixture(int rcvbuf, int64_t idle_wait_nanos = 1'000'000)
+      : batcher(0, batch::BatchLimits{1024, 1 << 20}, 8, 1'000'000) {
     decoder = *decode::MakeDecoder("statsd");
     SocketWorkerOptions options;
     options.bind_address = "127.0.0.1";
     options.rcvbuf_bytes = rcvbuf;
     options.recv_batch = 16;
+    options.idle_wait_nanos = idle_wait_nanos;
     auto opened = SocketWorker::Open(0, {{0, decoder.get()}}, &batcher, options);
     EXPECT_TRUE(opened.ok()) << opened.status();
     worker = *std::move(opened);
@@ -98,6 +100,32 @@ TEST(SocketWorkerTest, DecodesDatagramsIntoTheBatcher) {
   EXPECT_GT(f.worker->cpu_seconds(), 0.0);
 }
 
+// A lone datagram's batch must leave when its 1 ms delay is up, not when the next
+// datagram or the idle timeout (here far longer than the test may take) wakes the worker.
+TEST(SocketWorkerTest, PartialBatchLeavesOnItsDeadlineWithoutFurtherDatagrams) {
+  constexpr int64_t kIdleWait = 120'000'000'000;  // 2 minutes
+  Fixture f(1 << 20, kIdleWait);
+  f.Start();
+  Sender sender(f.port);
+  // Let the worker go idle first, so that only the deadline can end its sleep.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  sender.Send("a.b:1|c");
+  batch::BatchBuilder* batch = nullptr;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (batch == nullptr && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    batch = f.batcher.TakeFull();
+  }
+  // The worker sleeps up to kIdleWait again; a datagram after the stop flag wakes it.
+  f.stop = true;
+  sender.Send("c.d:1|c");
+  f.thread.join();
+  ASSERT_NE(batch, nullptr) << "the partial batch was not flushed on its deadline";
+  EXPECT_EQ(batch->record_count(), 1u);
+  EXPECT_EQ(f.batcher.counters().flushes_on_delay.Get(), 1u);
+  f.batcher.Release(batch);
+}
+
 TEST(SocketWorkerTest, KernelReceiveBufferDropsAreCountedExactly) {
   Fixture f(65536);  // small on purpose: the burst below overflows it
   Sender sender(f.port);
@@ -132,8 +160,7 @@ TEST(SocketWorkerTest, BadBindAddressNamesTheField) {
   options.bind_address = "not-an-address";
   auto opened = SocketWorker::Open(0, {{0, decoder.get()}}, &batcher, options);
   ASSERT_FALSE(opened.ok());
-  EXPECT_NE(std::string(opened.status().message()).find("kernel.bind_address"),
-            std::string::npos);
+  EXPECT_NE(std::string(opened.status().message()).find("kernel.bind_address"), std::string::npos);
 }
 
 }  // namespace

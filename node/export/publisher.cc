@@ -2,7 +2,6 @@
 #include "node/export/publisher.h"
 
 #include <memory>
-#include <thread>
 #include <utility>
 
 #include "proto/firehose/v1/ingest.pb.h"
@@ -10,9 +9,10 @@
 namespace firehose::exporter {
 namespace {
 
-// How long the export thread naps when every hand-off ring is empty. Short enough that
-// it adds well under the default 1 ms batch delay, long enough not to burn a core.
-constexpr std::chrono::microseconds kIdleSleep(50);
+// The longest the export thread sleeps when every hand-off ring is empty. Batches and
+// role changes wake it at once through the doorbell; this only bounds how long a stop
+// request (a plain flag) goes unnoticed.
+constexpr int64_t kIdleWaitNanos = 1'000'000;
 
 }  // namespace
 
@@ -24,6 +24,11 @@ Publisher::Publisher(std::string node_id, uint64_t epoch, std::vector<batch::Bat
       hub_(hub),
       standby_records_by_batcher_(std::make_unique<RelaxedCounter[]>(batchers_.size())) {
   pending_epoch_ = epoch;
+  for (batch::Batcher* batcher : batchers_) batcher->set_doorbell(&doorbell_);
+}
+
+Publisher::~Publisher() {
+  for (batch::Batcher* batcher : batchers_) batcher->set_doorbell(nullptr);
 }
 
 void Publisher::PublishOne(batch::Batcher* batcher, batch::BatchBuilder* builder) {
@@ -79,6 +84,7 @@ void Publisher::SetRole(bool active, uint64_t epoch) {
   pending_active_ = active;
   pending_epoch_ = epoch;
   role_pending_.store(true, std::memory_order_release);
+  doorbell_.Ring();
 }
 
 void Publisher::ApplyPendingRole() {
@@ -120,11 +126,23 @@ int Publisher::PollOnce() {
   return handled;
 }
 
+bool Publisher::WorkPending() const {
+  if (role_pending_.load(std::memory_order_acquire)) return true;
+  for (const batch::Batcher* batcher : batchers_) {
+    if (batcher->handoff_occupancy() != 0) return true;
+  }
+  return false;
+}
+
 void Publisher::Run(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_acquire)) {
-    if (PollOnce() == 0) {
-      counters_.idle_polls.Increment();
-      std::this_thread::sleep_for(kIdleSleep);
+    if (PollOnce() != 0) continue;
+    counters_.idle_polls.Increment();
+    doorbell_.PrepareWait();
+    if (WorkPending()) {
+      doorbell_.CancelWait();
+    } else {
+      doorbell_.Wait(kIdleWaitNanos);
     }
   }
   PollOnce();

@@ -41,8 +41,13 @@ struct PublisherCounters {
 class Publisher {
  public:
   // Starts active in `epoch`, which is what a node without controld keeps for good.
+  // Hangs its doorbell on every batcher: construct it before the workers hand off batches
+  // and destroy it after they stopped.
   Publisher(std::string node_id, uint64_t epoch, std::vector<batch::Batcher*> batchers,
             SubscriberHub* hub);
+  ~Publisher();
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
 
   // Any thread: from the next poll on, publish (active) or drop (standby). An active
   // role with an epoch other than the current one starts that epoch at seq 1; epoch 0
@@ -53,7 +58,9 @@ class Publisher {
   // how many.
   int PollOnce();
   // Polls until `stop` is set and then once more, so that batches the workers flushed
-  // while stopping are published too. Sleeps briefly when there is nothing to do.
+  // while stopping are published too. When there is nothing to do it sleeps until a
+  // worker hands off a batch (the batchers' doorbell), a role change, or at most
+  // kIdleWait, after which it looks at `stop` again.
   void Run(const std::atomic<bool>& stop);
 
   const PublisherCounters& counters() const { return counters_; }
@@ -69,6 +76,8 @@ class Publisher {
   void DropOne(size_t index, batch::BatchBuilder* builder);
   // Export thread: takes up a role change requested by SetRole.
   void ApplyPendingRole() ABSL_LOCKS_EXCLUDED(pending_mu_);
+  // Whether PollOnce would find something to do (checked after PrepareWait).
+  bool WorkPending() const;
 
   const std::string node_id_;
   // Written by the export thread only; atomic for metrics and the Subscribe service.
@@ -87,6 +96,8 @@ class Publisher {
   // Records published in this epoch (export thread only).
   uint64_t cumulative_records_ = 0;
   PublisherCounters counters_;
+  // Rung by every batcher's hand-off and by SetRole.
+  batch::HandoffDoorbell doorbell_;
 };
 
 }  // namespace firehose::exporter
