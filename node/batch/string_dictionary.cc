@@ -42,6 +42,36 @@ uint32_t HashBytes(std::string_view s) {
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
+// Equality of two n-byte strings (n > 0), 8 bytes a step, inline: the strings are short
+// and almost always equal once their hashes match, so memcmp's call and dispatch cost
+// more than the compare.
+inline bool BytesEqual(const char* a, const char* b, size_t n) {
+  if (n >= 8) {
+    uint64_t x, y;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&x, a + i, 8);
+      std::memcpy(&y, b + i, 8);
+      if (x != y) return false;
+    }
+    // The last 8 bytes, overlapping the loop's last word when n is not a multiple of 8.
+    std::memcpy(&x, a + n - 8, 8);
+    std::memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) {
+    uint32_t x0, y0, x1, y1;
+    std::memcpy(&x0, a, 4);
+    std::memcpy(&y0, b, 4);
+    std::memcpy(&x1, a + n - 4, 4);
+    std::memcpy(&y1, b + n - 4, 4);
+    return x0 == y0 && x1 == y1;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 ProbeTable::ProbeTable(uint32_t max_strings)
@@ -69,16 +99,14 @@ StringDictionary::StringDictionary(uint32_t max_strings, uint32_t max_bytes,
       owned_table_(table == nullptr ? std::make_unique<ProbeTable>(max_strings_) : nullptr),
       table_(table == nullptr ? owned_table_.get() : table),
       arena_(std::make_unique<char[]>(max_bytes_ + 1)),
-      offsets_(std::make_unique<uint32_t[]>(max_strings_)),
-      lengths_(std::make_unique<uint32_t[]>(max_strings_)) {
+      entries_(std::make_unique<Entry[]>(max_strings_)) {
   Clear();
 }
 
 void StringDictionary::Clear() {
   generation_ = table_->NextGeneration();
   size_ = 1;  // index 0 is the empty string, never hashed
-  offsets_[0] = 0;
-  lengths_[0] = 0;
+  entries_[0] = Entry{0, 0};
   bytes_used_ = 0;
 }
 
@@ -91,16 +119,17 @@ uint32_t StringDictionary::Intern(std::string_view s) {
     if (slot.generation != generation_) {
       if (!HasRoomFor(static_cast<uint32_t>(s.size()))) return kNotAdded;
       const uint32_t index = size_++;
-      offsets_[index] = bytes_used_;
-      lengths_[index] = static_cast<uint32_t>(s.size());
+      entries_[index] = Entry{bytes_used_, static_cast<uint32_t>(s.size())};
       std::memcpy(arena_.get() + bytes_used_, s.data(), s.size());
       bytes_used_ += static_cast<uint32_t>(s.size());
       slot = ProbeTable::Slot{hash, static_cast<uint16_t>(index), generation_};
       return index;
     }
-    if (slot.hash == hash && lengths_[slot.index] == s.size() &&
-        std::memcmp(arena_.get() + offsets_[slot.index], s.data(), s.size()) == 0) {
-      return slot.index;
+    if (slot.hash == hash) {
+      const Entry entry = entries_[slot.index];
+      if (entry.length == s.size() && BytesEqual(arena_.get() + entry.offset, s.data(), s.size())) {
+        return slot.index;
+      }
     }
   }
 }

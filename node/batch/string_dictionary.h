@@ -63,7 +63,7 @@ class StringDictionary {
   }
 
   std::string_view Get(uint32_t index) const {
-    return std::string_view(arena_.get() + offsets_[index], lengths_[index]);
+    return std::string_view(arena_.get() + entries_[index].offset, entries_[index].length);
   }
   uint32_t size() const { return size_; }
   uint32_t bytes_used() const { return bytes_used_; }
@@ -79,8 +79,13 @@ class StringDictionary {
   std::unique_ptr<ProbeTable> owned_table_;
   ProbeTable* const table_;
   std::unique_ptr<char[]> arena_;
-  std::unique_ptr<uint32_t[]> offsets_;
-  std::unique_ptr<uint32_t[]> lengths_;
+  // Where each string's bytes sit in arena_. Offset and length side by side: a probe
+  // that finds a candidate needs both, and one cache line is one miss.
+  struct Entry {
+    uint32_t offset;
+    uint32_t length;
+  };
+  std::unique_ptr<Entry[]> entries_;
   uint16_t generation_ = 0;
   uint32_t size_ = 0;
   uint32_t bytes_used_ = 0;
