@@ -16,6 +16,7 @@
 #include "grpcpp/grpcpp.h"
 #include "node/config/grpc_config.h"
 #include "node/dataplane/eal.h"
+#include "node/dataplane/numa_placement.h"
 #include "node/decode/decoder_registry.h"
 #include "node/decode/netflow_decoder.h"
 #include "node/export/epoch_file.h"
@@ -138,11 +139,6 @@ absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
       worker.port_name = port.name;
       worker.lcore = config.worker_lcores.at(lcore_index++);
       const uint16_t worker_id = static_cast<uint16_t>(workers_.size());
-      worker.batcher =
-          std::make_unique<batch::Batcher>(worker_id, limits, config.handoff_ring_batches,
-                                           static_cast<int64_t>(config.batch.max_delay_us) * 1000);
-      absl::StatusOr<std::vector<dataplane::DecoderRoute>> routes = MakeRoutes(config, worker);
-      if (!routes.ok()) return routes.status();
       if (rte_lcore_to_socket_id(worker.lcore) != static_cast<unsigned>(port.socket_id) &&
           port.socket_id >= 0) {
         spdlog::warn(
@@ -150,8 +146,27 @@ absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
             "packet will cross the interconnect",
             worker.lcore, rte_lcore_to_socket_id(worker.lcore), port.name, port.socket_id);
       }
-      worker.rx = std::make_unique<dataplane::RxWorker>(
-          port.port_id, q, *routes, worker.batcher.get(), clock_.get(), port.pools[q]);
+      // The worker's own memory (batcher: hand-off rings, builders, probe tables; its
+      // decoders and counters) is built on its lcore with that thread's memory policy
+      // preferring the port's node, so first touch puts the pages there (like the
+      // mempools); the policy stays for the worker's Run(). See numa_placement.h.
+      absl::Status policy;
+      absl::Status built = dataplane::BuildOnLcore(
+          worker.lcore, port.socket_id,
+          [&]() -> absl::Status {
+            worker.batcher = std::make_unique<batch::Batcher>(
+                worker_id, limits, config.handoff_ring_batches,
+                static_cast<int64_t>(config.batch.max_delay_us) * 1000);
+            absl::StatusOr<std::vector<dataplane::DecoderRoute>> routes =
+                MakeRoutes(config, worker);
+            if (!routes.ok()) return routes.status();
+            worker.rx = std::make_unique<dataplane::RxWorker>(
+                port.port_id, q, *routes, worker.batcher.get(), clock_.get(), port.pools[q]);
+            return absl::OkStatus();
+          },
+          &policy);
+      if (!built.ok()) return built;
+      LogPlacement(worker, port, q, policy);
       if (config.ports[port_index].validate_udp_checksum) {
         worker.rx->EnableUdpChecksumValidation();
       }
@@ -182,6 +197,27 @@ absl::Status IngestNode::StartDataPath(const config::IngestConfig& config) {
     }
   }
   return absl::OkStatus();
+}
+
+void IngestNode::LogPlacement(const Worker& worker, const dataplane::PortQueues& port,
+                              uint16_t queue, const absl::Status& policy) {
+  // Asks the kernel where the pages went; on a single-node machine this is always node
+  // 0, so the log also says which node was asked for.
+  const std::string batcher_pages = dataplane::DescribePages(
+      dataplane::PagesByNode(worker.batcher.get(), sizeof(batch::Batcher)));
+  const std::string worker_pages = dataplane::DescribePages(
+      dataplane::PagesByNode(worker.rx.get(), sizeof(dataplane::RxWorker)));
+  if (!policy.ok()) {
+    spdlog::warn("port {} queue {} (lcore {}): {}; batcher and worker state built there with "
+                 "the default policy: batcher on {}, worker on {}",
+                 port.name, queue, worker.lcore, std::string(policy.message()), batcher_pages,
+                 worker_pages);
+    return;
+  }
+  spdlog::info("port {} queue {} (lcore {}): batcher and worker state built on the lcore "
+               "preferring NUMA node {} (the port's socket); the kernel has the batcher on {}, "
+               "the worker on {}",
+               port.name, queue, worker.lcore, port.socket_id, batcher_pages, worker_pages);
 }
 
 absl::Status IngestNode::StartExport(const config::IngestConfig& config) {

@@ -108,6 +108,9 @@ class IngestNode {
       const config::IngestConfig& config, Worker& worker);
   static const dataplane::QueueCounters& CountersOf(const Worker& worker);
   static dataplane::TemplateMailbox& MailboxOf(Worker& worker);
+  // Logs the NUMA node `worker`'s state was built for and where the kernel put it.
+  static void LogPlacement(const Worker& worker, const dataplane::PortQueues& port,
+                           uint16_t queue, const absl::Status& policy);
   absl::Status StartExport(const config::IngestConfig& config);
   absl::Status StartMetrics(const config::IngestConfig& config);
   static int WorkerMain(void* worker);
