@@ -3,6 +3,7 @@
 #include "relay/relay.h"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "node/config/grpc_config.h"
 #include "node/export/grpc_server.h"
 #include "node/export/replay_ring.h"
+#include "relay/health_server.h"
 #include "relay/relay_collector.h"
 #include "spdlog/spdlog.h"
 
@@ -55,6 +57,7 @@ Relay::Relay(const RelayConfig& config, RelayHooks hooks)
 absl::StatusOr<std::unique_ptr<Relay>> Relay::Start(const RelayConfig& config, RelayHooks hooks) {
   std::unique_ptr<Relay> relay(new Relay(config, std::move(hooks)));
   if (absl::Status s = relay->StartServer(); !s.ok()) return s;
+  if (absl::Status s = relay->StartHealth(); !s.ok()) return s;
   if (absl::Status s = relay->StartMetrics(); !s.ok()) return s;
   if (absl::Status s = relay->StartUpstreams(); !s.ok()) return s;
   return relay;
@@ -79,11 +82,30 @@ absl::Status Relay::StartServer() {
   if (!started.ok()) return started.status();
   server_ = std::move(started->server);
   grpc_address_ = started->address;
-  if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
-    health->SetServingStatus("", true);
-    health->SetServingStatus(kReadinessService, false);
-  }
+  SetHealth("", true);
+  SetHealth(kReadinessService, false);
   return absl::OkStatus();
+}
+
+// Before the upstreams start, so the first readiness change reaches both servers.
+absl::Status Relay::StartHealth() {
+  if (config_.health_listen.empty()) return absl::OkStatus();
+  absl::StatusOr<exporter::StartedServer> started = StartHealthServer(config_.health_listen);
+  if (!started.ok()) return started.status();
+  health_server_ = std::move(started->server);
+  health_address_ = started->address;
+  SetHealth("", true);
+  SetHealth(kReadinessService, false);
+  return absl::OkStatus();
+}
+
+void Relay::SetHealth(const std::string& service, bool serving) {
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server == nullptr) continue;
+    if (grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService()) {
+      health->SetServingStatus(service, serving);
+    }
+  }
 }
 
 absl::Status Relay::StartMetrics() {
@@ -234,10 +256,8 @@ void Relay::UpdateReadinessLocked() {
   spdlog::info("{}: {}", config_.relay_id,
                ready ? "ready: following the active node of every pair"
                      : "not ready: some pair has no connected active node");
-  if (stopping_.load() || server_ == nullptr) return;
-  if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
-    health->SetServingStatus(kReadinessService, ready);
-  }
+  if (stopping_.load()) return;
+  SetHealth(kReadinessService, ready);
 }
 
 RelaySnapshot Relay::Snapshot() const {
@@ -284,8 +304,13 @@ void Relay::Stop(absl::Duration drain_timeout) {
   for (const std::unique_ptr<Upstream>& upstream : upstreams_) {
     if (upstream->thread.joinable()) upstream->thread.join();
   }
-  // Nothing more is forwarded: the connected subscribers receive the rest.
+  // Nothing more is forwarded: the connected subscribers receive the rest. The probes
+  // see NOT_SERVING on both ports from the start of the drain.
+  if (health_server_ != nullptr) exporter::SetServing(health_server_.get(), false);
   exporter::DrainAndShutdown(server_.get(), hub_.get(), drain_timeout);
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
   exposer_.reset();
 }
 

@@ -4,7 +4,8 @@
 // relay's epoch and a dense seq, with the origin (pair, node, epoch, seq) kept in each
 // batch — through the same subscriber hub, replay ring and Subscribe service as
 // ingestd. Also serves gRPC health (readiness: connected to the active node of every
-// pair) and Prometheus /metrics. See docs/relay.md.
+// pair) on the Subscribe port and, when configured, on a plaintext health-only port, and
+// Prometheus /metrics. See docs/relay.md.
 #ifndef FIREHOSE_RELAY_RELAY_H_
 #define FIREHOSE_RELAY_RELAY_H_
 
@@ -84,6 +85,8 @@ class Relay {
 
   const std::string& grpc_address() const { return grpc_address_; }
   const std::string& metrics_address() const { return metrics_address_; }
+  // The health-only listener's address; empty when health.listen is off.
+  const std::string& health_address() const { return health_address_; }
   RelaySnapshot Snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -97,16 +100,18 @@ class Relay {
 
   Relay(const RelayConfig& config, RelayHooks hooks);
   absl::Status StartServer();
+  absl::Status StartHealth();
   absl::Status StartMetrics();
   absl::Status StartUpstreams();
   void Follow(Upstream* upstream);
   void OnMessage(const Upstream& upstream, const v1::SubscribeResponse& message)
       ABSL_LOCKS_EXCLUDED(mu_);
-  void OnDisconnect(const Upstream& upstream, const grpc::Status& status)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  void OnDisconnect(const Upstream& upstream, const grpc::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
   void Forward(const Upstream& upstream, const v1::Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Updates the health service when readiness changed.
   void UpdateReadinessLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets `service`'s status on every server that serves gRPC health.
+  void SetHealth(const std::string& service, bool serving);
 
   const RelayConfig config_;
   RelayHooks hooks_;
@@ -127,6 +132,9 @@ class Relay {
   std::unique_ptr<exporter::IngestService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string grpc_address_;
+  // health.listen: grpc.health.v1.Health only, plaintext; null when off.
+  std::unique_ptr<grpc::Server> health_server_;
+  std::string health_address_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::shared_ptr<prometheus::Collectable> collector_;
   std::string metrics_address_;

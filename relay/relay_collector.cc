@@ -21,19 +21,19 @@ std::vector<prometheus::MetricFamily> RelayCollector::Collect() const {
                       "1 while connected to the active node of every pair (readiness).")
                     .Add({}, s.ready ? 1 : 0)
                     .Build());
-  out.push_back(Gauge("firehose_relay_published_seq",
-                      "Last seq of the relay's own stream (in its epoch).")
-                    .Add({}, static_cast<double>(s.last_seq))
-                    .Build());
+  out.push_back(
+      Gauge("firehose_relay_published_seq", "Last seq of the relay's own stream (in its epoch).")
+          .Add({}, static_cast<double>(s.last_seq))
+          .Build());
 
   auto received_b = Counter("firehose_relay_received_batches_total",
                             "Batches received from the pair's nodes (= forwarded + dropped).");
   auto received_r = Counter("firehose_relay_received_records_total",
                             "Records received from the pair's nodes (= forwarded + dropped).");
-  auto forwarded_b = Counter("firehose_relay_forwarded_batches_total",
-                             "Batches passed on to the relay's stream.");
-  auto forwarded_r = Counter("firehose_relay_forwarded_records_total",
-                             "Records passed on to the relay's stream.");
+  auto forwarded_b =
+      Counter("firehose_relay_forwarded_batches_total", "Batches passed on to the relay's stream.");
+  auto forwarded_r =
+      Counter("firehose_relay_forwarded_records_total", "Records passed on to the relay's stream.");
   auto dropped_b = Counter("firehose_relay_dropped_batches_total",
                            "Batches not passed on, by reason: duplicate (epoch, seq) or "
                            "stale_epoch (older than the epoch followed).");
@@ -41,21 +41,21 @@ std::vector<prometheus::MetricFamily> RelayCollector::Collect() const {
                            "Records not passed on, by reason (see dropped_batches).");
   auto gaps = Counter("firehose_relay_gap_batches_total",
                       "Batches of the followed epoch never received (holes in seq).");
-  auto gap_notices = Counter("firehose_relay_upstream_gap_notices_total",
-                             "Gap notices received from the nodes.");
+  auto gap_notices =
+      Counter("firehose_relay_upstream_gap_notices_total", "Gap notices received from the nodes.");
   auto gap_records = Counter("firehose_relay_upstream_gap_records_total",
                              "Records the nodes' Gap notices say were lost before the relay.");
   auto changes = Counter("firehose_relay_epoch_changes_total",
                          "Times the pair's followed epoch moved up (failovers seen).");
   auto epoch = Gauge("firehose_relay_pair_epoch", "The epoch followed for the pair.");
-  auto pair_ready = Gauge("firehose_relay_pair_ready",
-                          "1 while connected to the pair's active node.");
+  auto pair_ready =
+      Gauge("firehose_relay_pair_ready", "1 while connected to the pair's active node.");
   auto connected = Gauge("firehose_relay_node_connected",
                          "1 while the node's stream is up (a message seen since connecting).");
-  auto active = Gauge("firehose_relay_node_active",
-                      "1 for the connected node active in the followed epoch.");
-  auto connections = Counter("firehose_relay_node_connections_total",
-                             "Subscribe streams opened to the node.");
+  auto active =
+      Gauge("firehose_relay_node_active", "1 for the connected node active in the followed epoch.");
+  auto connections =
+      Counter("firehose_relay_node_connections_total", "Subscribe streams opened to the node.");
   auto resume_dups = Counter("firehose_relay_node_resume_duplicates_total",
                              "Batches a resumed stream sent again, skipped by the client.");
   for (const PairSnapshot& pair : s.pairs) {
@@ -87,9 +87,9 @@ std::vector<prometheus::MetricFamily> RelayCollector::Collect() const {
                       static_cast<double>(node.resume_duplicates));
     }
   }
-  for (auto* family : {&received_b, &received_r, &forwarded_b, &forwarded_r, &dropped_b,
-                       &dropped_r, &gaps, &gap_notices, &gap_records, &changes, &epoch,
-                       &pair_ready, &connected, &active, &connections, &resume_dups}) {
+  for (auto* family : {&received_b, &received_r, &forwarded_b, &forwarded_r, &dropped_b, &dropped_r,
+                       &gaps, &gap_notices, &gap_records, &changes, &epoch, &pair_ready, &connected,
+                       &active, &connections, &resume_dups}) {
     out.push_back(family->Build());
   }
 
@@ -115,8 +115,7 @@ std::vector<prometheus::MetricFamily> RelayCollector::Collect() const {
   out.push_back(Gauge("firehose_relay_replay_bytes", "Bytes held in the relay's replay ring.")
                     .Add({}, static_cast<double>(hub.replay.bytes))
                     .Build());
-  out.push_back(Gauge("firehose_relay_replay_batches",
-                      "Batches held in the relay's replay ring.")
+  out.push_back(Gauge("firehose_relay_replay_batches", "Batches held in the relay's replay ring.")
                     .Add({}, static_cast<double>(hub.replay.batches))
                     .Build());
   return out;

@@ -8,11 +8,11 @@
 #include <sstream>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "node/config/config_rules.h"
 #include "yaml-cpp/yaml.h"
 
 namespace firehose::relay {
@@ -26,6 +26,8 @@ constexpr char kDefaultMetricsListen[] = "127.0.0.1:9102";
 class Reader {
  public:
   explicit Reader(absl::string_view source) : source_(source) {}
+
+  absl::string_view source() const { return source_; }
 
   absl::Status Error(absl::string_view path, absl::string_view what) const {
     return absl::InvalidArgumentError(absl::StrCat(source_, ": ", path, ": ", what));
@@ -54,8 +56,8 @@ class Reader {
       if (!known) {
         // Worded like ingestd's loader: the section, the key, and what is allowed.
         return Error(path.empty() ? "(top level)" : path,
-                     absl::StrCat("unknown field \"", key, "\" (expected one of: ",
-                                  absl::StrJoin(allowed, ", "), ")"));
+                     absl::StrCat("unknown field \"", key,
+                                  "\" (expected one of: ", absl::StrJoin(allowed, ", "), ")"));
       }
       if (!seen.insert(key).second) return Error(where, "given twice");
     }
@@ -97,22 +99,7 @@ class Reader {
   const std::string source_;
 };
 
-#define RETURN_IF_ERROR(expr)             \
-  do {                                    \
-    absl::Status status_ = (expr);        \
-    if (!status_.ok()) return status_;    \
-  } while (false)
-
-bool IsSafeName(absl::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
-        c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
+using config::CheckSafeName;
 
 // `grpc:` and `metrics:` mean exactly what they mean to ingestd, so they are read by
 // ingestd's config code: handed over as the only sections of a kernel-backend node
@@ -136,16 +123,48 @@ absl::Status ReadServer(const Reader& reader, const YAML::Node& root, absl::stri
   node["metrics"] = metrics;
   YAML::Emitter text;
   text << node;
-  absl::StatusOr<config::IngestConfig> server =
-      config::ParseIngestConfig(std::string_view(text.c_str(), text.size()),
-                                std::string_view(source.data(), source.size()));
+  absl::StatusOr<config::IngestConfig> server = config::ParseIngestConfig(
+      std::string_view(text.c_str(), text.size()), std::string_view(source.data(), source.size()));
   if (!server.ok()) return server.status();
   config->server = *std::move(server);
   return absl::OkStatus();
 }
 
+// `health.listen`: read after grpc and metrics, whose listeners it must not share.
+absl::Status ReadHealth(const Reader& reader, const YAML::Node& root, RelayConfig* config) {
+  std::optional<YAML::Node> health = Reader::Field(root, "health");
+  if (!health.has_value()) return absl::OkStatus();
+  FIREHOSE_RETURN_IF_ERROR(reader.CheckFields(*health, "health", {"listen"}));
+  std::optional<YAML::Node> listen = Reader::Field(*health, "listen");
+  if (!listen.has_value()) return absl::OkStatus();
+  FIREHOSE_RETURN_IF_ERROR(reader.ReadString(*listen, "health.listen", &config->health_listen));
+  if (config->health_listen.empty()) return absl::OkStatus();
+  const std::optional<config::HostPort> own = config::ParseHostPort(config->health_listen);
+  if (!own.has_value()) {
+    return reader.Error(
+        "health.listen",
+        absl::StrCat("must be \"host:port\" (e.g. \"0.0.0.0:8081\" or \"[::]:8081\"), "
+                     "got ",
+                     config::Quote(config->health_listen)));
+  }
+  // Port 0 asks the kernel for a free port, so it never clashes.
+  for (const auto& [other_path, other] :
+       {std::pair<const char*, const std::string&>{"grpc.listen", config->server.grpc_listen},
+        {"metrics.listen", config->server.metrics_listen}}) {
+    const std::optional<config::HostPort> theirs = config::ParseHostPort(other);
+    if (!theirs.has_value() || theirs->port != own->port || own->port == 0) continue;
+    if (theirs->host == own->host || config::IsWildcardHost(theirs->host) ||
+        config::IsWildcardHost(own->host)) {
+      return reader.Error("health.listen",
+                          absl::StrCat(config::Quote(config->health_listen), " clashes with ",
+                                       other_path, " ", config::Quote(other)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadUpstream(const Reader& reader, const YAML::Node& upstream, RelayConfig* config) {
-  RETURN_IF_ERROR(reader.CheckFields(
+  FIREHOSE_RETURN_IF_ERROR(reader.CheckFields(
       upstream, "upstream",
       {"pairs", "tls", "token_file", "reconnect_backoff_ms", "idle_timeout_ms"}));
   std::optional<YAML::Node> pairs = Reader::Field(upstream, "pairs");
@@ -157,22 +176,18 @@ absl::Status ReadUpstream(const Reader& reader, const YAML::Node& upstream, Rela
   for (size_t i = 0; i < pairs->size(); ++i) {
     const std::string path = absl::StrCat("upstream.pairs[", i, "]");
     const YAML::Node entry = (*pairs)[i];
-    RETURN_IF_ERROR(reader.CheckFields(entry, path, {"name", "nodes"}));
+    FIREHOSE_RETURN_IF_ERROR(reader.CheckFields(entry, path, {"name", "nodes"}));
     RelayConfig::Pair pair;
     if (auto v = Reader::Field(entry, "name")) {
-      RETURN_IF_ERROR(reader.ReadString(*v, path + ".name", &pair.name));
+      FIREHOSE_RETURN_IF_ERROR(reader.ReadString(*v, path + ".name", &pair.name));
     }
-    if (!IsSafeName(pair.name)) {
-      return reader.Error(path + ".name",
-                          absl::StrCat("must be 1 to 64 of the characters A-Z a-z 0-9 . _ -, got \"",
-                                       pair.name, "\""));
-    }
+    FIREHOSE_RETURN_IF_ERROR(CheckSafeName(reader.source(), path + ".name", pair.name));
     if (!names.insert(pair.name).second) {
       return reader.Error(path + ".name", absl::StrCat("\"", pair.name, "\" is given twice"));
     }
     std::optional<YAML::Node> list = Reader::Field(entry, "nodes");
     if (!list.has_value()) return reader.Error(path + ".nodes", "required field is missing");
-    RETURN_IF_ERROR(reader.ReadStringList(*list, path + ".nodes", &pair.nodes));
+    FIREHOSE_RETURN_IF_ERROR(reader.ReadStringList(*list, path + ".nodes", &pair.nodes));
     if (pair.nodes.empty()) return reader.Error(path + ".nodes", "needs at least one node");
     for (size_t n = 0; n < pair.nodes.size(); ++n) {
       if (!nodes.insert(pair.nodes[n]).second) {
@@ -183,15 +198,18 @@ absl::Status ReadUpstream(const Reader& reader, const YAML::Node& upstream, Rela
     config->pairs.push_back(std::move(pair));
   }
   if (auto tls = Reader::Field(upstream, "tls")) {
-    RETURN_IF_ERROR(reader.CheckFields(*tls, "upstream.tls", {"ca", "cert", "key", "server_name"}));
+    FIREHOSE_RETURN_IF_ERROR(
+        reader.CheckFields(*tls, "upstream.tls", {"ca", "cert", "key", "server_name"}));
     RelayConfig::UpstreamTls& t = config->upstream_tls;
-    if (auto v = Reader::Field(*tls, "ca")) RETURN_IF_ERROR(reader.ReadString(*v, "upstream.tls.ca", &t.ca));
+    if (auto v = Reader::Field(*tls, "ca"))
+      FIREHOSE_RETURN_IF_ERROR(reader.ReadString(*v, "upstream.tls.ca", &t.ca));
     if (auto v = Reader::Field(*tls, "cert")) {
-      RETURN_IF_ERROR(reader.ReadString(*v, "upstream.tls.cert", &t.cert));
+      FIREHOSE_RETURN_IF_ERROR(reader.ReadString(*v, "upstream.tls.cert", &t.cert));
     }
-    if (auto v = Reader::Field(*tls, "key")) RETURN_IF_ERROR(reader.ReadString(*v, "upstream.tls.key", &t.key));
+    if (auto v = Reader::Field(*tls, "key"))
+      FIREHOSE_RETURN_IF_ERROR(reader.ReadString(*v, "upstream.tls.key", &t.key));
     if (auto v = Reader::Field(*tls, "server_name")) {
-      RETURN_IF_ERROR(reader.ReadString(*v, "upstream.tls.server_name", &t.server_name));
+      FIREHOSE_RETURN_IF_ERROR(reader.ReadString(*v, "upstream.tls.server_name", &t.server_name));
     }
     if (t.ca.empty() && (!t.cert.empty() || !t.key.empty() || !t.server_name.empty())) {
       return reader.Error("upstream.tls.ca", "required when upstream.tls is used");
@@ -202,15 +220,16 @@ absl::Status ReadUpstream(const Reader& reader, const YAML::Node& upstream, Rela
     }
   }
   if (auto v = Reader::Field(upstream, "token_file")) {
-    RETURN_IF_ERROR(reader.ReadString(*v, "upstream.token_file", &config->upstream_token_file));
+    FIREHOSE_RETURN_IF_ERROR(
+        reader.ReadString(*v, "upstream.token_file", &config->upstream_token_file));
   }
   if (auto v = Reader::Field(upstream, "reconnect_backoff_ms")) {
-    RETURN_IF_ERROR(reader.ReadUnsigned(*v, "upstream.reconnect_backoff_ms", 10, 60000,
-                                        &config->reconnect_backoff_ms));
+    FIREHOSE_RETURN_IF_ERROR(reader.ReadUnsigned(*v, "upstream.reconnect_backoff_ms", 10, 60000,
+                                                 &config->reconnect_backoff_ms));
   }
   if (auto v = Reader::Field(upstream, "idle_timeout_ms")) {
-    RETURN_IF_ERROR(reader.ReadUnsigned(*v, "upstream.idle_timeout_ms", 100, 600000,
-                                        &config->idle_timeout_ms));
+    FIREHOSE_RETURN_IF_ERROR(
+        reader.ReadUnsigned(*v, "upstream.idle_timeout_ms", 100, 600000, &config->idle_timeout_ms));
   }
   return absl::OkStatus();
 }
@@ -226,27 +245,24 @@ absl::StatusOr<RelayConfig> ParseRelayConfig(std::string_view yaml_text,
     root = YAML::Load(std::string(yaml_text));
   } catch (const YAML::Exception& e) {
     // Config loading, not the data path: yaml-cpp reports syntax errors by throwing.
-    return absl::InvalidArgumentError(absl::StrCat(source, ":", e.mark.line + 1, ":",
-                                                   e.mark.column + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
   }
   if (!root.IsMap()) return reader.Error("(top level)", "must be a map of sections");
-  RETURN_IF_ERROR(
-      reader.CheckFields(root, "", {"relay_id", "grpc", "metrics", "upstream", "statsd_metrics"}));
+  FIREHOSE_RETURN_IF_ERROR(reader.CheckFields(
+      root, "", {"relay_id", "grpc", "health", "metrics", "upstream", "statsd_metrics"}));
   RelayConfig config;
   std::optional<YAML::Node> relay_id = Reader::Field(root, "relay_id");
   if (!relay_id.has_value()) return reader.Error("relay_id", "required field is missing");
-  RETURN_IF_ERROR(reader.ReadString(*relay_id, "relay_id", &config.relay_id));
-  if (!IsSafeName(config.relay_id)) {
-    return reader.Error("relay_id",
-                        absl::StrCat("must be 1 to 64 of the characters A-Z a-z 0-9 . _ -, got \"",
-                                     config.relay_id, "\""));
-  }
-  RETURN_IF_ERROR(ReadServer(reader, root, source, &config));
+  FIREHOSE_RETURN_IF_ERROR(reader.ReadString(*relay_id, "relay_id", &config.relay_id));
+  FIREHOSE_RETURN_IF_ERROR(CheckSafeName(source, "relay_id", config.relay_id));
+  FIREHOSE_RETURN_IF_ERROR(ReadServer(reader, root, source, &config));
+  FIREHOSE_RETURN_IF_ERROR(ReadHealth(reader, root, &config));
   std::optional<YAML::Node> upstream = Reader::Field(root, "upstream");
   if (!upstream.has_value()) return reader.Error("upstream", "required section is missing");
-  RETURN_IF_ERROR(ReadUpstream(reader, *upstream, &config));
-  absl::StatusOr<StatsdMetricsConfig> statsd = ReadStatsdMetricsConfig(
-      Reader::Field(root, "statsd_metrics").value_or(YAML::Node()), source);
+  FIREHOSE_RETURN_IF_ERROR(ReadUpstream(reader, *upstream, &config));
+  absl::StatusOr<StatsdMetricsConfig> statsd =
+      ReadStatsdMetricsConfig(Reader::Field(root, "statsd_metrics").value_or(YAML::Node()), source);
   if (!statsd.ok()) return statsd.status();
   config.statsd_metrics = *std::move(statsd);
   return config;

@@ -1,7 +1,8 @@
 // The relay's config file (docs/relay.md, contract in the Helm chart's values): which
 // pairs of ingest nodes to follow and how to reach them, the relay's own Subscribe
 // listener (the same `grpc:` keys and rules as ingestd's, read by ingestd's own config
-// code), its /metrics listener, and the statsd aggregation section. Unknown keys are
+// code), its optional plaintext health-only listener, its /metrics listener, and the
+// statsd aggregation section. Unknown keys are
 // errors; every error names the file and the field.
 #ifndef FIREHOSE_RELAY_RELAY_CONFIG_H_
 #define FIREHOSE_RELAY_RELAY_CONFIG_H_
@@ -27,6 +28,11 @@ struct RelayConfig {
   // epoch is its start time). Only the grpc_* fields, subscriber_queue_batches,
   // slow_subscriber, replay_bytes, heartbeat_ms and metrics_listen are used.
   config::IngestConfig server;
+
+  // YAML `health.listen`: "host:port" of a plaintext listener serving only
+  // grpc.health.v1.Health (the same statuses as grpc.listen's), for probes that cannot
+  // speak TLS. Empty (the default): no such listener.
+  std::string health_listen;
 
   // YAML `upstream.pairs` (at least one): each an active/standby pair of nodes.
   struct Pair {

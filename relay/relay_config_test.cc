@@ -85,7 +85,7 @@ TEST(RelayConfigTest, ErrorsNameTheFileAndField) {
             std::string::npos);
   EXPECT_EQ(ErrorOf("relay_id: r\nbogus: 1\n" + pairs),
             "relay.yaml: (top level): unknown field \"bogus\" (expected one of: relay_id, grpc, "
-            "metrics, upstream, statsd_metrics)");
+            "health, metrics, upstream, statsd_metrics)");
   EXPECT_EQ(ErrorOf("relay_id: r\nupstream: {pairs: []}\n"),
             "relay.yaml: upstream.pairs: required: a list of at least one pair");
   EXPECT_EQ(ErrorOf("relay_id: r\nupstream: {pairs: [{name: p, nodes: []}]}\n"),
@@ -109,6 +109,55 @@ TEST(RelayConfigTest, ErrorsNameTheFileAndField) {
             "time); remove it");
 }
 
+TEST(RelayConfigTest, HealthListenIsOptionalAndChecked) {
+  const std::string pairs = "upstream: {pairs: [{name: p, nodes: ['127.0.0.1:1']}]}\n";
+  absl::StatusOr<RelayConfig> off = ParseRelayConfig("relay_id: r\n" + pairs, "relay.yaml");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(off->health_listen, "");
+  // Plaintext off the host needs no `insecure`: the port carries health statuses only.
+  absl::StatusOr<RelayConfig> on =
+      ParseRelayConfig("relay_id: r\nhealth: {listen: '0.0.0.0:8081'}\n" + pairs, "relay.yaml");
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->health_listen, "0.0.0.0:8081");
+  EXPECT_TRUE(ParseRelayConfig("relay_id: r\nhealth: {listen: ''}\n" + pairs, "relay.yaml").ok());
+
+  EXPECT_EQ(ErrorOf("relay_id: r\nhealth: {listen: 8081}\n" + pairs),
+            "relay.yaml: health.listen: must be \"host:port\" (e.g. \"0.0.0.0:8081\" or "
+            "\"[::]:8081\"), got \"8081\"");
+  EXPECT_EQ(ErrorOf("relay_id: r\nhealth: {listen: [a]}\n" + pairs),
+            "relay.yaml: health.listen: must be a string");
+  EXPECT_EQ(ErrorOf("relay_id: r\nhealth: {port: 8081}\n" + pairs),
+            "relay.yaml: health: unknown field \"port\" (expected one of: listen)");
+  EXPECT_EQ(ErrorOf("relay_id: r\nhealth: on\n" + pairs), "relay.yaml: health: must be a map");
+  EXPECT_EQ(ErrorOf("relay_id: r\nhealth: {listen: '0.0.0.0:7070'}\n" + pairs),
+            "relay.yaml: health.listen: \"0.0.0.0:7070\" clashes with grpc.listen "
+            "\"127.0.0.1:7070\"");
+  EXPECT_EQ(ErrorOf("relay_id: r\nhealth: {listen: '127.0.0.1:9102'}\n" + pairs),
+            "relay.yaml: health.listen: \"127.0.0.1:9102\" clashes with metrics.listen "
+            "\"127.0.0.1:9102\"");
+  // Port 0 (a free port each) never clashes; different hosts on one port do not either.
+  EXPECT_TRUE(ParseRelayConfig("relay_id: r\ngrpc: {listen: '127.0.0.1:0'}\nhealth: {listen: "
+                               "'127.0.0.1:0'}\n" +
+                                   pairs,
+                               "relay.yaml")
+                  .ok());
+  EXPECT_TRUE(
+      ParseRelayConfig("relay_id: r\nhealth: {listen: '127.0.0.2:7070'}\n" + pairs, "relay.yaml")
+          .ok());
+}
+
+TEST(RelayConfigTest, NamesKeepTheirMessages) {
+  // relay_id and pair names share ingestd's name rule (config_rules); the texts stay.
+  EXPECT_EQ(ErrorOf("relay_id: 'a b'\nupstream: {pairs: [{name: p, nodes: [a:1]}]}\n"),
+            "relay.yaml: relay_id: must be 1 to 64 of the characters A-Z a-z 0-9 . _ -, got "
+            "\"a b\"");
+  EXPECT_EQ(ErrorOf("relay_id: r\nupstream: {pairs: [{name: '" + std::string(65, 'p') +
+                    "', nodes: [a:1]}]}\n"),
+            "relay.yaml: upstream.pairs[0].name: must be 1 to 64 of the characters A-Z a-z 0-9 "
+            ". _ -, got \"" +
+                std::string(65, 'p') + "\"");
+}
+
 TEST(RelayConfigTest, TheGrpcSectionFollowsIngestdsRules) {
   const std::string pairs = "upstream: {pairs: [{name: p, nodes: ['127.0.0.1:1']}]}\n";
   // Plaintext off the host must be asked for, exactly as for ingestd.
@@ -119,9 +168,10 @@ TEST(RelayConfigTest, TheGrpcSectionFollowsIngestdsRules) {
   EXPECT_NE(policy.find("grpc.slow_subscriber"), std::string::npos) << policy;
   const std::string unknown = ErrorOf("relay_id: r\ngrpc: {colour: red}\n" + pairs);
   EXPECT_NE(unknown.find("grpc: unknown field \"colour\""), std::string::npos) << unknown;
-  const std::string clash =
-      ErrorOf("relay_id: r\ngrpc: {listen: '127.0.0.1:7070'}\nmetrics: {listen: "
-              "'127.0.0.1:7070'}\n" + pairs);
+  const std::string clash = ErrorOf(
+      "relay_id: r\ngrpc: {listen: '127.0.0.1:7070'}\nmetrics: {listen: "
+      "'127.0.0.1:7070'}\n" +
+      pairs);
   EXPECT_NE(clash.find("metrics.listen"), std::string::npos) << clash;
 }
 

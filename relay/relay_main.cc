@@ -62,12 +62,15 @@ int main(int argc, char** argv) {
     spdlog::error("{}: {}", config_path, std::string(relay.status().message()));
     return 1;
   }
-  std::printf("READY grpc=%s metrics=%s\n", (*relay)->grpc_address().c_str(),
-              (*relay)->metrics_address().empty() ? "off" : (*relay)->metrics_address().c_str());
+  std::printf("READY grpc=%s metrics=%s health=%s\n", (*relay)->grpc_address().c_str(),
+              (*relay)->metrics_address().empty() ? "off" : (*relay)->metrics_address().c_str(),
+              (*relay)->health_address().empty() ? "off" : (*relay)->health_address().c_str());
   std::fflush(stdout);
-  spdlog::info("relay {} up: Subscribe on {}, metrics on {}, following {} pair(s)",
-               config->relay_id, (*relay)->grpc_address(), (*relay)->metrics_address(),
-               config->pairs.size());
+  spdlog::info(
+      "relay {} up: Subscribe on {}, metrics on {}, health-only on {}, following {} pair(s)",
+      config->relay_id, (*relay)->grpc_address(), (*relay)->metrics_address(),
+      (*relay)->health_address().empty() ? "off" : (*relay)->health_address(),
+      config->pairs.size());
   while (true) {
     const timespec slice = {0, 200'000'000};
     const int signal = sigtimedwait(&stop_signals, nullptr, &slice);

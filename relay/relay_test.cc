@@ -14,12 +14,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "client/subscriber.h"
-#include "gtest/gtest.h"
+#include "controlplane/controld/grpc_health_v1.grpc.pb.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "gtest/gtest.h"
 #include "node/export/grpc_server.h"
 #include "node/export/ingest_service.h"
 #include "node/export/subscriber_hub.h"
-#include "controlplane/controld/grpc_health_v1.grpc.pb.h"
 
 namespace firehose::relay {
 namespace {
@@ -202,7 +202,8 @@ TEST(RelayTest, OneDenseStreamAcrossAFailoverWithDuplicatesAndStaleBatchesDroppe
   }));
 
   for (int i = 0; i < 5; ++i) a.Publish(3);
-  ASSERT_TRUE(WaitFor([&] { return (*relay)->Snapshot().pairs[0].counters.received_batches == 10; }));
+  ASSERT_TRUE(
+      WaitFor([&] { return (*relay)->Snapshot().pairs[0].counters.received_batches == 10; }));
 
   // Failover: b is promoted in a higher epoch and announces it; a is deposed but, not
   // knowing yet, publishes one more batch of its old epoch.
@@ -261,7 +262,9 @@ TEST(RelayTest, AResumingConsumerContinuesAfterItsLastBatch) {
       "relay_id: relay-r\n"
       "grpc: {listen: '127.0.0.1:0', heartbeat_ms: 100}\n"
       "metrics: {listen: ''}\n"
-      "upstream: {pairs: [{name: edge, nodes: ['", a.address(), "']}], "
+      "upstream: {pairs: [{name: edge, nodes: ['",
+      a.address(),
+      "']}], "
       "reconnect_backoff_ms: 50}\n");
   absl::StatusOr<RelayConfig> config = ParseRelayConfig(yaml, "relay.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
