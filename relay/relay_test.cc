@@ -2,10 +2,12 @@
 // service and gRPC server on loopback, publishing hand-made batches with chosen epochs —
 // and a real subscriber reading the relay: one dense stream across a failover, origins
 // kept, duplicates from a second path to the same node dropped, the deposed node's late
-// batch dropped as stale, counts that add up, and readiness on gRPC health.
+// batch dropped as stale, counts that add up, and readiness on gRPC health — on the
+// Subscribe port, and on the plaintext health-only port while Subscribe serves TLS.
 #include "relay/relay.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,6 +22,7 @@
 #include "node/export/grpc_server.h"
 #include "node/export/ingest_service.h"
 #include "node/export/subscriber_hub.h"
+#include "proto/firehose/v1/ingest.grpc.pb.h"
 
 namespace firehose::relay {
 namespace {
@@ -148,6 +151,7 @@ bool WaitFor(Predicate predicate, absl::Duration timeout = absl::Seconds(10)) {
   return predicate();
 }
 
+// A plaintext Check, as the kubelet's gRPC probe sends it; UNKNOWN when the call fails.
 grpc::health::v1::HealthCheckResponse::ServingStatus Health(const std::string& address,
                                                             const std::string& service) {
   auto stub = grpc::health::v1::Health::NewStub(
@@ -302,6 +306,88 @@ TEST(RelayTest, AResumingConsumerContinuesAfterItsLastBatch) {
   subscriber.Stop();
   reader.join();
   EXPECT_EQ(seqs, (std::vector<uint64_t>{5, 6, 7}));
+}
+
+// A self-signed certificate for "localhost", made with the openssl command (no key is
+// committed). Returns the directory holding tls.crt and tls.key.
+std::string MakeServerCertificate() {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/relay-tls";
+  const std::string command = absl::StrCat(
+      "mkdir -p ", dir, " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 ",
+      "-nodes -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout ", dir,
+      "/tls.key -out ", dir, "/tls.crt 2>/dev/null");
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  return dir;
+}
+
+TEST(RelayTest, PlaintextHealthPortReportsReadinessWhileSubscribeServesTls) {
+  const std::string tls = MakeServerCertificate();
+  FakeNode a("node-a", 3, /*active=*/false);
+  const std::string yaml = absl::StrCat(
+      "relay_id: relay-h\n"
+      "grpc: {listen: '127.0.0.1:0', heartbeat_ms: 100, tls: {cert: '",
+      tls, "/tls.crt', key: '", tls,
+      "/tls.key'}}\n"
+      "health: {listen: '127.0.0.1:0'}\n"
+      "metrics: {listen: ''}\n"
+      "upstream: {pairs: [{name: edge, nodes: ['",
+      a.address(), "']}], reconnect_backoff_ms: 50, idle_timeout_ms: 1000}\n");
+  absl::StatusOr<RelayConfig> config = ParseRelayConfig(yaml, "relay.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  absl::StatusOr<std::unique_ptr<Relay>> relay = Relay::Start(*config);
+  ASSERT_TRUE(relay.ok()) << relay.status();
+  const std::string health = (*relay)->health_address();
+  ASSERT_FALSE(health.empty());
+  ASSERT_NE(health, (*relay)->grpc_address());
+  using grpc::health::v1::HealthCheckResponse;
+
+  // The Subscribe port really is TLS: a plaintext probe there gets no answer at all.
+  EXPECT_EQ(Health((*relay)->grpc_address(), ""), HealthCheckResponse::UNKNOWN);
+  // Alive at once; not ready while the pair's only node is a standby.
+  EXPECT_EQ(Health(health, ""), HealthCheckResponse::SERVING);
+  ASSERT_TRUE(WaitFor([&] { return (*relay)->Snapshot().pairs[0].nodes[0].connected; }));
+  absl::SleepFor(absl::Milliseconds(300));  // several standby heartbeats
+  EXPECT_EQ(Health(health, kReadinessService), HealthCheckResponse::NOT_SERVING);
+
+  // Promoted: ready on the health port, and a TLS subscriber reads the relay meanwhile.
+  a.SetRole(true, 4);
+  EXPECT_TRUE(
+      WaitFor([&] { return Health(health, kReadinessService) == HealthCheckResponse::SERVING; }));
+  client::SubscriberOptions options;
+  options.address =
+      "localhost:" + (*relay)->grpc_address().substr((*relay)->grpc_address().rfind(':') + 1);
+  options.tls_ca_file = tls + "/tls.crt";
+  client::Subscriber subscriber(options);
+  std::atomic<int> batches{0};
+  std::thread reader([&] {
+    (void)subscriber.Run([&](const v1::SubscribeResponse& message) {
+      if (message.has_batch()) batches.fetch_add(1);
+    });
+  });
+  ASSERT_TRUE(WaitFor([&] { return (*relay)->Snapshot().hub.subscribers == 1; }));
+  a.Publish(2);
+  EXPECT_TRUE(WaitFor([&] { return batches.load() == 1; }));
+  subscriber.Stop();
+  reader.join();
+
+  // Subscribe is not served on the health port.
+  auto stub = v1::Ingest::NewStub(grpc::CreateChannel(health, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  v1::SubscribeRequest request;
+  auto stream = stub->Subscribe(&context, request);
+  v1::SubscribeResponse ignored;
+  while (stream->Read(&ignored)) {
+  }
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+
+  // The active node goes away: not ready again, still alive.
+  a.Shutdown();
+  EXPECT_TRUE(WaitFor(
+      [&] { return Health(health, kReadinessService) == HealthCheckResponse::NOT_SERVING; }));
+  EXPECT_EQ(Health(health, ""), HealthCheckResponse::SERVING);
+  (*relay)->Stop(absl::Seconds(1));
 }
 
 }  // namespace
