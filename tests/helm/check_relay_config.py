@@ -9,7 +9,7 @@ import sys
 
 import yaml
 
-TOP = {"relay_id", "grpc", "metrics", "upstream", "statsd_metrics"}
+TOP = {"relay_id", "grpc", "health", "metrics", "upstream", "statsd_metrics"}
 GRPC = {"listen", "insecure", "replay_bytes", "subscriber_queue_batches", "slow_subscriber",
         "heartbeat_ms", "tls", "tokens"}
 UPSTREAM = {"pairs", "tls", "token_file", "reconnect_backoff_ms", "idle_timeout_ms"}
@@ -50,6 +50,7 @@ def main():
     grpc, up = cfg.get("grpc", {}), cfg.get("upstream", {})
     subset(grpc, GRPC, "grpc")
     subset(cfg.get("metrics", {}), {"listen"}, "metrics")
+    subset(cfg.get("health") or {}, {"listen"}, "health")
     subset(up, UPSTREAM, "upstream")
     subset(cfg.get("statsd_metrics") or {}, STATSD, "statsd_metrics")
     subset(grpc.get("tls", {}), {"cert", "key", "client_ca"}, "grpc.tls")
@@ -71,15 +72,27 @@ def main():
            f"grpc.listen {grpc.get('listen')} is not on the grpc containerPort {ports.get('grpc')}")
     expect(cfg["metrics"]["listen"].endswith(f":{ports.get('metrics')}"),
            f"metrics.listen {cfg['metrics']['listen']} is not on containerPort {ports.get('metrics')}")
-    if grpc.get("tls"):
-        # The kubelet's gRPC probe has no TLS: a TCP check of the port is all that works.
+    health = (cfg.get("health") or {}).get("listen")
+    expect(not health or grpc.get("tls"), "health.listen without server TLS (the grpc port serves health)")
+    expect(bool(health) == ("health" in ports),
+           f"health.listen {health} but container ports {sorted(ports)}")
+    if health:
+        # TLS on the grpc port: the probes ask the plaintext health-only port.
+        expect(health.endswith(f":{ports.get('health')}"),
+               f"health.listen {health} is not on the health containerPort {ports.get('health')}")
+        probe_port = ports.get("health")
+    elif not grpc.get("tls"):
+        probe_port = ports["grpc"]
+    else:
+        probe_port = None
+        # TLS and no health port: the kubelet's gRPC probe has no TLS, a TCP check is all that works.
         for probe in ("livenessProbe", "readinessProbe"):
             expect(c[probe].get("tcpSocket") == {"port": "grpc"} and "grpc" not in c[probe],
                    f"{probe} on a TLS port is {c[probe]}, want tcpSocket: {{port: grpc}}")
-    else:
+    if probe_port is not None:
         live, ready = c["livenessProbe"].get("grpc"), c["readinessProbe"].get("grpc")
-        expect(live == {"port": ports["grpc"], "service": ""}, f"livenessProbe.grpc is {live}")
-        expect(ready == {"port": ports["grpc"], "service": "firehose.v1.Ingest"},
+        expect(live == {"port": probe_port, "service": ""}, f"livenessProbe.grpc is {live}")
+        expect(ready == {"port": probe_port, "service": "firehose.v1.Ingest"},
                f"readinessProbe.grpc is {ready}")
     expect(any(a == "--config=/etc/firehose-relay/relay.yaml" for a in c["args"]),
            f"args {c['args']} do not load /etc/firehose-relay/relay.yaml")
@@ -116,7 +129,8 @@ def main():
         with open(sys.argv[3], "w") as out:
             out.write(text)
     print(f"relay.yaml: {len(pairs)} pair(s), {len(files)} secret file(s) all mounted, "
-          f"ports grpc={ports['grpc']} metrics={ports['metrics']}")
+          "ports " + " ".join(f"{k}={v}" for k, v in ports.items()) +
+          f", probes on {c['readinessProbe'].get('grpc', c['readinessProbe'])}")
 
 
 main()

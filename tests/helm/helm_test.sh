@@ -61,6 +61,16 @@ for set in minimal full; do
   yamllint -s -c "$here/.yamllint" "$tmp/$set.relay.yaml" || fail "$set: yamllint relay.yaml"
 done
 
+# --- TLS without the health port: the probes fall back to TCP (checked by the contract above)
+printf 'ports: {grpc: 7443, metrics: 9302, health: 0}\n' >"$tmp/nohealth.values.yaml"
+render -f "$vals/full.yaml" -f "$tmp/nohealth.values.yaml" >"$tmp/nohealth.yaml" || fail "rendering nohealth"
+/usr/bin/python3 "$here/check_relay_config.py" "$tmp/nohealth.yaml" || fail "nohealth: relay.yaml contract"
+grep -q 'tcpSocket' "$tmp/nohealth.yaml" && ! grep -q '^    health:' "$tmp/nohealth.yaml" ||
+  fail "nohealth: TLS without ports.health must render TCP probes and no health listener"
+grep -q 'name: health' "$tmp/full.yaml" && ! grep -q 'tcpSocket' "$tmp/full.yaml" ||
+  fail "full: TLS with ports.health must probe the health port over gRPC"
+echo "ok TLS probes: gRPC on the health port, TCP only when ports.health is 0"
+
 # --- Kubernetes schemas: npm's kubernetes-models, installed once from package-lock.json
 nm=$cache/npm/node_modules
 if ! cmp -s "$here/npm/package-lock.json" "$cache/npm/package-lock.json" || [[ ! -d $nm ]]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The real relay loads relay.yaml files rendered by the chart, answers the chart's gRPC probes as
-# the kubelet sends them (plaintext configs), and serves the metrics the Grafana dashboard
+# the kubelet sends them (on the grpc port of plaintext configs, on the plaintext health-only port
+# of TLS configs, where Subscribe is refused), and serves the metrics the Grafana dashboard
 # queries (from the last config). The rendered files are moved to loopback for the run: listeners on
 # 127.0.0.1:0, each node on a closed 127.0.0.1 port (the relay keeps reconnecting), and the Secret
 # mount paths under a temporary directory holding throwaway certificates (openssl) and tokens.
@@ -56,24 +57,37 @@ for rendered in "$@"; do
     sleep 0.1
   done
   ready=$(grep '^READY' "$tmp/out-$n") || fail "$rendered: no READY line: $(cat "$tmp/err-$n")"
-  metrics=${ready##*metrics=}
+  field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$ready"; }
+  metrics=$(field metrics) grpc=$(field grpc) health=$(field health)
   curl -sf "http://$metrics/metrics" >"$tmp/metrics-$n" || fail "$rendered: no /metrics on $metrics"
   # Not ready: the nodes are unreachable, so the readiness the probe reports is 0.
   grep -q '^firehose_relay_ready 0' "$tmp/metrics-$n" || fail "$rendered: firehose_relay_ready is not 0"
+  # Where the chart points the probes: the grpc port when it is plaintext, else the health port.
+  probe_at=
   if grep -q 'insecure: true' "$cfg"; then
+    [[ $health == off ]] || fail "$rendered: a health-only port on a plaintext relay ($health)"
+    probe_at=$grpc
+  elif grep -q '^health:' "$cfg"; then
+    [[ $health != off ]] || fail "$rendered: health.listen given but the relay serves none"
+    probe_at=$health
+    # TLS on the grpc port: plaintext gets no health answer there; the health port has no Subscribe.
+    on_tls=$(/usr/bin/python3 "$here/grpc_probe.py" "$grpc" "")
+    [[ $on_tls == ERROR* ]] || fail "$rendered: plaintext health on the TLS port answered $on_tls"
+    sub=$(/usr/bin/python3 "$here/grpc_probe.py" "$health" --subscribe)
+    [[ $sub == "ERROR UNIMPLEMENTED" ]] || fail "$rendered: Subscribe on the health port: $sub"
+  fi
+  if [[ -n $probe_at ]]; then
     # The chart's probes, as the kubelet sends them: liveness SERVING, readiness NOT_SERVING.
-    grpc=${ready#READY grpc=}
-    grpc=${grpc%% *}
-    live=$(/usr/bin/python3 "$here/grpc_probe.py" "$grpc" "")
-    ready_probe=$(/usr/bin/python3 "$here/grpc_probe.py" "$grpc" firehose.v1.Ingest)
+    live=$(/usr/bin/python3 "$here/grpc_probe.py" "$probe_at" "")
+    ready_probe=$(/usr/bin/python3 "$here/grpc_probe.py" "$probe_at" firehose.v1.Ingest)
     [[ $live == SERVING && $ready_probe == NOT_SERVING ]] ||
       fail "$rendered: probes: liveness $live (want SERVING), readiness $ready_probe (want NOT_SERVING)"
-    probed=", probes: liveness $live, readiness $ready_probe"
+    probed=", probes on $probe_at: liveness $live, readiness $ready_probe${sub:+, Subscribe there: $sub}"
   fi
   kill "$pid" && wait "$pid" || fail "$rendered: the relay did not exit cleanly on SIGTERM"
   pid=
   echo "ok the relay loads $(basename "$rendered") (${ready}${probed:-})"
-  probed=
+  probed= sub=
 done
 # Every metric the dashboard queries is served (by the last config: statsd_metrics enabled).
 missing=$(for m in $want; do grep -q "^$m[{ ]" "$tmp/metrics-$n" || echo "$m"; done)

@@ -66,6 +66,20 @@ subscriberTokens: /etc/firehose-relay/tokens
 {{- end -}}
 
 {{/*
+The port of the relay's plaintext health-only listener (health.listen), or "" when there is none.
+Only with server TLS: a plaintext Subscribe port answers the kubelet's gRPC probes itself.
+*/}}
+{{- define "firehose-relay.healthPort" -}}
+{{- $ports := .Values.ports -}}
+{{- if and .Values.tls.server.secretName $ports.health -}}
+{{- if or (eq (int $ports.health) (int $ports.grpc)) (eq (int $ports.health) (int $ports.metrics)) -}}
+{{- fail (printf "ports.health (%d) must differ from ports.grpc (%d) and ports.metrics (%d)" (int $ports.health) (int $ports.grpc) (int $ports.metrics)) -}}
+{{- end -}}
+{{- int $ports.health -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 relay.yaml (the relay's config contract) as a dict: the values' relay sections plus what the chart
 owns (listen addresses from ports, TLS and token files from the mounted Secrets).
 */}}
@@ -122,6 +136,9 @@ owns (listen addresses from ports, TLS and token files from the mounted Secrets)
 {{- end -}}
 {{- $cfg := dict "relay_id" (default (include "firehose-relay.fullname" .) $r.id) "grpc" $grpc "upstream" $up -}}
 {{- $_ := set $cfg "metrics" (dict "listen" (printf "0.0.0.0:%d" (int .Values.ports.metrics))) -}}
+{{- with include "firehose-relay.healthPort" . -}}
+{{- $_ := set $cfg "health" (dict "listen" (printf "0.0.0.0:%s" .)) -}}
+{{- end -}}
 {{- if $r.statsd_metrics -}}{{- $_ := set $cfg "statsd_metrics" $r.statsd_metrics -}}{{- end -}}
 {{- toYaml $cfg -}}
 {{- end -}}
