@@ -2,11 +2,40 @@
 #include "node/export/replay_ring.h"
 
 #include <algorithm>
+#include <utility>
+
+#include "google/protobuf/arena.h"
 
 namespace firehose::exporter {
 
 uint64_t ReplayFootprint(const v1::SubscribeResponse& message, uint64_t encoded_bytes) {
-  return static_cast<uint64_t>(message.SpaceUsedLong()) + encoded_bytes;
+  uint64_t bytes = static_cast<uint64_t>(message.SpaceUsedLong()) + encoded_bytes;
+  if (const google::protobuf::Arena* arena = message.GetArena()) {
+    bytes += arena->SpaceAllocated() - arena->SpaceUsed();
+  }
+  return bytes;
+}
+
+namespace {
+
+// The arena and the message on it, freed together with the last shared_ptr.
+struct ArenaBatch {
+  ArenaBatch() : arena(Options()) {}
+  static google::protobuf::ArenaOptions Options() {
+    google::protobuf::ArenaOptions options;
+    options.start_block_size = kBatchArenaFirstBlock;
+    options.max_block_size = kBatchArenaMaxBlock;
+    return options;
+  }
+  google::protobuf::Arena arena;
+};
+
+}  // namespace
+
+std::shared_ptr<v1::SubscribeResponse> NewBatchMessage() {
+  auto holder = std::make_shared<ArenaBatch>();
+  auto* message = google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(&holder->arena);
+  return std::shared_ptr<v1::SubscribeResponse>(std::move(holder), message);
 }
 
 ReplayRing::ReplayRing(uint64_t max_bytes, size_t index_batches)

@@ -1,5 +1,6 @@
 // Tests that the replay ring is bounded by the memory its batches hold (ReplayFootprint),
-// not by their encoded size, which for columnar batches is a fraction of their heap.
+// not by their encoded size, which for columnar batches is a fraction of their heap, and
+// that a batch built on its own arena (NewBatchMessage) lives as long as its holders.
 #include "node/export/replay_ring.h"
 
 #include <memory>
@@ -10,9 +11,8 @@
 namespace firehose::exporter {
 namespace {
 
-// A statsd batch of `records` records over a dictionary of `names` 24-byte names.
-std::shared_ptr<v1::SubscribeResponse> StatsdBatch(uint64_t seq, int records, int names) {
-  auto message = std::make_shared<v1::SubscribeResponse>();
+// Fills `message` with a statsd batch of `records` records over `names` 24-byte names.
+void FillStatsd(v1::SubscribeResponse* message, uint64_t seq, int records, int names) {
   v1::Batch* b = message->mutable_batch();
   b->set_seq(seq);
   b->add_strings("");
@@ -30,6 +30,11 @@ std::shared_ptr<v1::SubscribeResponse> StatsdBatch(uint64_t seq, int records, in
     c->add_text(0);
   }
   b->set_record_count(records);
+}
+
+std::shared_ptr<v1::SubscribeResponse> StatsdBatch(uint64_t seq, int records, int names) {
+  auto message = std::make_shared<v1::SubscribeResponse>();
+  FillStatsd(message.get(), seq, records, names);
   return message;
 }
 
@@ -72,6 +77,27 @@ TEST(ReplayFootprintTest, RingHoldsBatchesUpToItsMemoryBudget) {
   EXPECT_FALSE(ring.Get(1, 6).has_value());
   ASSERT_TRUE(ring.Get(1, 7).has_value());
   EXPECT_EQ(ring.Get(1, 7)->message->batch().seq(), 7u);
+}
+
+TEST(NewBatchMessageTest, LivesOnItsOwnArenaAsLongAsAnyHolder) {
+  std::shared_ptr<const v1::SubscribeResponse> kept;
+  {
+    std::shared_ptr<v1::SubscribeResponse> message = NewBatchMessage();
+    ASSERT_NE(message->GetArena(), nullptr);
+    FillStatsd(message.get(), 1, 1024, 300);
+    kept = message;
+  }  // the publisher's reference is gone; the ring's (here `kept`) still holds the arena
+  EXPECT_EQ(kept->batch().statsd().name_size(), 1024);
+  EXPECT_EQ(kept->batch().strings(300), "service.request.latency.299");
+  const google::protobuf::Arena* arena = kept->GetArena();
+  const uint64_t encoded = kept->ByteSizeLong();
+  // The unused tails of the arena's blocks are charged on top of what the message uses.
+  EXPECT_EQ(ReplayFootprint(*kept, encoded),
+            kept->SpaceUsedLong() + encoded + (arena->SpaceAllocated() - arena->SpaceUsed()));
+  // The columns themselves are in the arena's blocks.
+  EXPECT_GE(arena->SpaceAllocated(), 1024u * (6 * 4 + 3 * 8));
+  // Another message never shares the arena.
+  EXPECT_NE(NewBatchMessage()->GetArena(), arena);
 }
 
 }  // namespace
