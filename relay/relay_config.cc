@@ -143,8 +143,7 @@ absl::Status ReadHealth(const Reader& reader, const YAML::Node& root, RelayConfi
   if (!own.has_value()) {
     return reader.Error(
         "health.listen",
-        absl::StrCat("must be \"host:port\" (e.g. \"0.0.0.0:8081\" or \"[::]:8081\"), "
-                     "got ",
+        absl::StrCat("must be \"host:port\" (e.g. \"0.0.0.0:8081\" or \"[::]:8081\"), got ",
                      config::Quote(config->health_listen)));
   }
   // Port 0 asks the kernel for a free port, so it never clashes.
