@@ -31,6 +31,9 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
   auto handed_off = Counter("firehose_batches_handed_off_total",
                             "Batches passed from a worker to the export thread.");
   auto flushes = Counter("firehose_batch_flushes_total", "Batch flushes, by cause.");
+  auto export_wakeups = Counter(
+      "firehose_batch_export_wakeups_total",
+      "Hand-offs that had to wake a sleeping export thread (one futex wake each).");
   auto occupancy = Gauge("firehose_handoff_ring_occupancy",
                          "Batches waiting in a worker's hand-off ring.");
   auto batch_size = Histogram("firehose_batch_records",
@@ -100,6 +103,7 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
     batch_dropped.Add({{"queue", queue}, {"reason", "standby"}},
                       sources_.publisher->StandbyDroppedRecords(w.batcher));
     handed_off.Add({{"queue", queue}}, b.batches_handed_off.Get());
+    export_wakeups.Add({{"queue", queue}}, b.export_wakeups.Get());
     flushes.Add({{"queue", queue}, {"cause", "records"}}, b.flushes_on_records.Get());
     flushes.Add({{"queue", queue}, {"cause", "bytes"}}, b.flushes_on_bytes.Get());
     flushes.Add({{"queue", queue}, {"cause", "delay"}}, b.flushes_on_delay.Get());
@@ -112,7 +116,8 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
     worker_cpu.Add({{"port", w.port_name}, {"queue", queue}}, w.cpu_seconds());
   }
   for (auto* family : {&rx_packets, &rx_bytes, &delivered, &dropped, &decoder_records,
-                       &decoder_errors, &batch_records, &batch_dropped, &handed_off, &flushes,
+                       &decoder_errors, &batch_records, &batch_dropped, &handed_off,
+                       &export_wakeups, &flushes,
                        &occupancy, &worker_cpu, &batch_size, &flush_delay, &answered,
                        &garps, &unsolicited_nas}) {
     out.push_back(family->Build());
