@@ -222,7 +222,9 @@ void Relay::OnDisconnect(const Upstream& upstream, const grpc::Status& status) {
 
 void Relay::Forward(const Upstream& upstream, const v1::Batch& batch) {
   if (hooks_.on_forwarded) hooks_.on_forwarded(batch);
-  auto message = std::make_shared<v1::SubscribeResponse>();
+  // On its own arena and charged its memory, as ingestd's batches are, so the relay's
+  // replay_bytes bounds memory too (see exporter::ReplayFootprint).
+  std::shared_ptr<v1::SubscribeResponse> message = exporter::NewBatchMessage();
   v1::Batch* out = message->mutable_batch();
   *out = batch;
   out->set_origin_pair(config_.pairs[upstream.pair].name);
@@ -241,8 +243,9 @@ void Relay::Forward(const Upstream& upstream, const v1::Batch& batch) {
   published.seq = seq;
   published.records = batch.record_count();
   published.cumulative_records = cumulative_records_;
-  // Also caches the sizes, so the first stream serialises without walking them again.
-  published.bytes = message->ByteSizeLong();
+  // ByteSizeLong also caches the sizes, so the first stream serialises without walking
+  // them again.
+  published.bytes = exporter::ReplayFootprint(*message, message->ByteSizeLong());
   hub_->Publish(published);
   last_seq_.store(seq);
 }

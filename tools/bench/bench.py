@@ -94,10 +94,14 @@ class Hugepages:
         return self
 
     def __exit__(self, *exc):
-        if self.previous is not None:
+        # Give back only what this run reserved: another run that started meanwhile
+        # may hold pages of its own, and the count read at start would be stale.
+        if self.reserved > 0:
             try:
+                with open(HUGEPAGES) as f:
+                    now = int(f.read())
                 with open(HUGEPAGES, "w") as f:
-                    f.write(str(self.previous))
+                    f.write(str(max(0, now - self.reserved)))
             except OSError:
                 pass
 
