@@ -16,6 +16,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET=${1:-20}
+if ! [[ "$SECONDS_PER_TARGET" =~ ^[1-9][0-9]*$ ]]; then
+  # libFuzzer reads a non-number as 0, which means "run forever".
+  echo "fuzz: first argument is seconds per target (a positive integer), got '$SECONDS_PER_TARGET'" >&2
+  echo "usage: tools/fuzz.sh [SECONDS] [statsd|netflow|influx ...]" >&2
+  exit 2
+fi
 shift || true
 TARGETS=("$@")
 [[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(statsd netflow influx)
@@ -34,7 +40,8 @@ mkdir -p "$OUT/bin" "$OUT/artifacts" "$OUT/corpus"
 # Sources of each target: the fuzz entry point and the decoder it drives.
 sources() {
   case "$1" in
-    statsd) echo node/decode/statsd_fuzz.cc node/decode/statsd_decoder.cc node/decode/decoder.cc ;;
+    statsd) echo node/decode/statsd_fuzz.cc node/decode/statsd_decoder.cc \
+        node/decode/separator_index.cc node/decode/decoder.cc ;;
     netflow) echo node/decode/netflow_fuzz.cc node/decode/netflow_decoder.cc \
         node/decode/netflow_v5.cc node/decode/netflow_v9.cc node/decode/ipfix.cc \
         node/decode/flow_template_cache.cc node/decode/decoder.cc ;;
