@@ -39,7 +39,8 @@ RUN apt-get update \
 COPY --from=build /out/firehose-relay /usr/bin/firehose-relay
 # The chart mounts relay.yaml here from its ConfigMap (relay_config.md has the keys).
 USER 10001:10001
-# 7070: Subscribe API and gRPC health (probes); 9102: Prometheus /metrics.
-EXPOSE 7070 9102
+# 7070: Subscribe API and gRPC health; 9102: Prometheus /metrics; 8081: the plaintext
+# health-only port the chart turns on with server TLS (health.listen).
+EXPOSE 7070 9102 8081
 ENTRYPOINT ["/usr/bin/firehose-relay"]
 CMD ["--config=/etc/firehose-relay/relay.yaml"]

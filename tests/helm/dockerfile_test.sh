@@ -66,7 +66,9 @@ grep -q '^USER 10001:10001$' "$dockerfile" || fail "USER is not 10001"
 grep -q 'runAsUser: 10001' "$chart/templates/deployment.yaml" || fail "chart runAsUser is not 10001"
 grpc=$(sed -n 's/^  grpc: \([0-9][0-9]*\) .*/\1/p' "$chart/values.yaml")
 metrics=$(sed -n 's/^  metrics: \([0-9][0-9]*\) .*/\1/p' "$chart/values.yaml")
-grep -qx "EXPOSE $grpc $metrics" "$dockerfile" || fail "EXPOSE is not the chart's ports $grpc $metrics"
+health=$(sed -n 's/^  health: \([0-9][0-9]*\) .*/\1/p' "$chart/values.yaml")
+grep -qx "EXPOSE $grpc $metrics $health" "$dockerfile" ||
+  fail "EXPOSE is not the chart's ports $grpc $metrics $health"
 grep -qx 'ENTRYPOINT \["/usr/bin/firehose-relay"\]' "$dockerfile" || fail "ENTRYPOINT"
 grep -qx 'CMD \["--config=/etc/firehose-relay/relay.yaml"\]' "$dockerfile" || fail "CMD"
 grep -q -- '--config={{ $p.config }}/relay.yaml' "$chart/templates/deployment.yaml" &&
