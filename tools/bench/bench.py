@@ -22,9 +22,11 @@ typical length with tags, 1500 distinct names, three lines per packet) it measur
            subscriber's records per second on loopback (tools/bench/fanout.py).
   latency  receive-to-subscriber latency P50/P99/P999 (tools/bench/latency_probe, from
            the receive timestamps in the batches) while udp_replay offers a paced
-           100 kpps (--runs runs: median and range), then as fast as it can, to the
-           kernel backend over loopback (net_pcap cannot be paced); with the CPU other
-           processes took meanwhile, which sets the tail on a shared machine.
+           100 kpps (--runs runs: median and range), then one run at each
+           --latency-curve rate (default 150 and 200 kpps), then as fast as it can, to
+           the kernel backend over loopback (net_pcap cannot be paced); with the node's
+           named drops and the CPU other processes took meanwhile, which sets the tail
+           on a shared machine.
 
 Hugepages are used when 2 MiB pages can be reserved (and released afterwards);
 otherwise EAL runs on 4 KiB pages (--no-huge), and the results say which.
@@ -416,19 +418,22 @@ metrics:
     measured = json.loads(probe_out.strip().splitlines()[-1])
     measured["offered_pps"] = sent["sent"] / sent["seconds"]
     measured["identity"] = identity
+    measured["dropped"] = identity["dropped"] if identity else None
     # CPUs' worth of other processes' time (approximate: per-tick accounting).
     measured["other_cpu_load"] = round(max(0.0, cpu_busy_seconds() - busy_before - ours) / wall,
                                        2)
     log(f"   latency {label} ({measured['offered_pps']:,.0f} pps offered): "
         f"P50 {measured['p50_us']:.0f} us, P99 {measured['p99_us']:.0f} us, "
         f"P999 {measured['p999_us']:.0f} us over {measured['records']:,} records; "
+        f"node dropped {measured['dropped']} packets (named reasons); "
         f"other processes used {measured['other_cpu_load']:.2f} CPUs meanwhile")
     return measured
 
 
 def bench_latency(binary, replay, probe, pcap, args, workdir):
-    """--runs runs at 100 kpps (median and range of each percentile), then one run as
-    fast as udp_replay can send."""
+    """--runs runs at 100 kpps (median and range of each percentile), one run at each
+    --latency-curve rate (where the knee lies between 100 kpps and the sender's maximum),
+    then one run as fast as udp_replay can send."""
     runs = [latency_run(binary, replay, probe, pcap, args, workdir, f"100kpps-{i + 1}", 100000)
             for i in range(args.runs)]
     paced = {key: statistics.median(r[key] for r in runs)
@@ -436,9 +441,23 @@ def bench_latency(binary, replay, probe, pcap, args, workdir):
     for key in ("p50_us", "p99_us", "p999_us"):
         paced[f"{key}_range"] = [min(r[key] for r in runs), max(r[key] for r in runs)]
     paced["runs"] = runs
-    return {"100kpps": paced,
-            "max": latency_run(binary, replay, probe, pcap, args, workdir, "max", 0),
-            "batch_max_delay_us": args.latency_max_delay_us}
+    paced["dropped"] = None if None in (r["dropped"] for r in runs) else sum(
+        r["dropped"] for r in runs)
+    results = {"100kpps": paced}
+    for rate in args.latency_curve:
+        label = f"{rate // 1000}kpps"
+        results[label] = latency_run(binary, replay, probe, pcap, args, workdir, label, rate)
+    results["max"] = latency_run(binary, replay, probe, pcap, args, workdir, "max", 0)
+    results["batch_max_delay_us"] = args.latency_max_delay_us
+    return results
+
+
+def rate_list(text):
+    """argparse type: a comma list of packets-per-second rates, each at least 1000."""
+    rates = [int(r) for r in text.split(",") if r.strip()]
+    if any(r < 1000 for r in rates):
+        raise argparse.ArgumentTypeError(f"rates must be at least 1000 pps: {text}")
+    return rates
 
 
 def main():
@@ -451,6 +470,8 @@ def main():
     parser.add_argument("--memory-warmup", type=float, default=10,
                         help="seconds before the soak (the 64 MiB ring fills in ~1 s)")
     parser.add_argument("--latency-max-delay-us", type=int, default=200)
+    parser.add_argument("--latency-curve", type=rate_list, default=[150000, 200000],
+                        help="comma list of further paced rates (pps), one run each")
     parser.add_argument("--fanout-subscribers", type=int, default=16)
     parser.add_argument("--bin-dir", default="",
                         help="bazel-bin of a --config=release build to use instead of building")
@@ -542,7 +563,8 @@ def main():
             spread = "".join(f"  {k[:-3].upper()} {r[k]:,.0f} us" + (
                 f" ({r[k + '_range'][0]:,.0f}-{r[k + '_range'][1]:,.0f})"
                 if k + "_range" in r else "") for k in ("p50_us", "p99_us", "p999_us"))
-            print(f"latency {label:<8} ({r['offered_pps']:>10,.0f} pps):{spread}")
+            dropped = f"  dropped {r['dropped']:,}" if r.get("dropped") is not None else ""
+            print(f"latency {label:<8} ({r['offered_pps']:>10,.0f} pps):{spread}{dropped}")
     if "fanout" in results:
         f = results["fanout"]
         for key in sorted(k for k in f if k.startswith("subscribers_")):
