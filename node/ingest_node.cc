@@ -265,6 +265,7 @@ absl::Status IngestNode::StartMetrics(const config::IngestConfig& config) {
       const dataplane::SocketWorker* socket = worker.socket.get();
       w.queue_id = socket->queue_id();
       w.cpu_seconds = [socket] { return socket->cpu_seconds(); };
+      w.receive_queues = [socket] { return socket->receive_queues(); };
     } else {
       const dataplane::RxWorker* rx = worker.rx.get();
       w.queue_id = rx->queue_id();

@@ -2,6 +2,7 @@
 #include "node/dataplane/socket_worker.h"
 
 #include <arpa/inet.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -117,6 +118,23 @@ std::vector<uint16_t> SocketWorker::bound_ports() const {
   std::vector<uint16_t> ports;
   for (const Endpoint& e : endpoints_) ports.push_back(e.port);
   return ports;
+}
+
+std::vector<SocketWorker::ReceiveQueue> SocketWorker::receive_queues() const {
+  std::vector<ReceiveQueue> queues;
+  for (const Endpoint& e : endpoints_) {
+    ReceiveQueue queue;
+    queue.udp_port = e.port;
+    uint32_t meminfo[SK_MEMINFO_VARS] = {};
+    socklen_t length = sizeof(meminfo);
+    if (getsockopt(e.fd, SOL_SOCKET, SO_MEMINFO, meminfo, &length) == 0 &&
+        length >= sizeof(uint32_t) * (SK_MEMINFO_RCVBUF + 1)) {
+      queue.queued_bytes = meminfo[SK_MEMINFO_RMEM_ALLOC];
+      queue.limit_bytes = meminfo[SK_MEMINFO_RCVBUF];
+    }
+    queues.push_back(queue);
+  }
+  return queues;
 }
 
 double SocketWorker::cpu_seconds() const {

@@ -59,6 +59,18 @@ class SocketWorker {
   // The ports actually bound (differs from the config only for port 0, in tests).
   std::vector<uint16_t> bound_ports() const;
 
+  // One socket's receive queue as the kernel accounts it (SO_MEMINFO): what waits to be
+  // read, against the limit past which the kernel drops datagrams (counted as
+  // "kernel_rcvbuf"). Both include the kernel's per-datagram overhead, so a queue holds
+  // far fewer payload bytes than its limit. Read by the metrics scrape, never by the
+  // worker; safe from any thread while the worker exists.
+  struct ReceiveQueue {
+    uint16_t udp_port = 0;
+    uint64_t queued_bytes = 0;
+    uint64_t limit_bytes = 0;
+  };
+  std::vector<ReceiveQueue> receive_queues() const;
+
  private:
   struct Endpoint {
     int fd = -1;

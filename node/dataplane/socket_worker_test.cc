@@ -11,6 +11,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "node/decode/decoder_registry.h"
@@ -151,6 +152,32 @@ TEST(SocketWorkerTest, KernelReceiveBufferDropsAreCountedExactly) {
   EXPECT_GT(f.Drops(WorkerDrop::kKernelReceiveBuffer), 0u);
   EXPECT_EQ(c.rx_packets.Get(), c.delivered.Get() + f.Drops(WorkerDrop::kKernelReceiveBuffer) +
                                     f.Drops(WorkerDrop::kTruncatedDatagram));
+}
+
+// The receive-queue gauge's source: datagrams the worker has not read yet show up as
+// queued bytes (with the kernel's overhead, so at least their payload), and the queue
+// reads empty again once the worker has drained it.
+TEST(SocketWorkerTest, ReceiveQueueShowsWhatWaitsInTheKernel) {
+  Fixture f(1 << 20);
+  std::vector<SocketWorker::ReceiveQueue> queues = f.worker->receive_queues();
+  ASSERT_EQ(queues.size(), 1u);
+  EXPECT_EQ(queues[0].udp_port, f.port);
+  EXPECT_EQ(queues[0].queued_bytes, 0u);
+  EXPECT_GT(queues[0].limit_bytes, 0u);  // rcvbuf_bytes, doubled by the kernel, or rmem_max
+
+  Sender sender(f.port);
+  const std::string payload = "queued.metric:1|c|#" + std::string(200, 'q');
+  constexpr int kDatagrams = 10;
+  for (int i = 0; i < kDatagrams; ++i) sender.Send(payload);
+  queues = f.worker->receive_queues();
+  EXPECT_GE(queues[0].queued_bytes, kDatagrams * payload.size());
+  EXPECT_LT(queues[0].queued_bytes, queues[0].limit_bytes);
+
+  f.Start();
+  ASSERT_TRUE(f.WaitForPackets(kDatagrams));
+  EXPECT_EQ(f.worker->receive_queues()[0].queued_bytes, 0u);
+  f.StopAndJoin();
+  EXPECT_EQ(f.worker->counters().delivered.Get(), static_cast<uint64_t>(kDatagrams));
 }
 
 TEST(SocketWorkerTest, BadBindAddressNamesTheField) {

@@ -51,6 +51,14 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
       "Unsolicited IPv6 Neighbor Advertisements sent (IPv6 service IP announcements).");
   auto worker_cpu = Counter("firehose_worker_cpu_seconds_total",
                             "CPU time used by each worker lcore's thread.");
+  auto socket_queued = Gauge(
+      "firehose_kernel_receive_queue_bytes",
+      "Kernel backend: bytes waiting in a worker's socket receive queue (SO_MEMINFO, with "
+      "the kernel's per-datagram overhead). Near the limit the kernel drops datagrams.");
+  auto socket_limit = Gauge(
+      "firehose_kernel_receive_queue_limit_bytes",
+      "Kernel backend: the socket receive queue's limit (kernel.rcvbuf_bytes as the "
+      "kernel applied it); past it datagrams are dropped as reason kernel_rcvbuf.");
 
   for (const WorkerSources& w : sources_.workers) {
     const std::string queue = std::to_string(w.queue_id);
@@ -114,12 +122,21 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
     flush_delay.AddHistogram({{"queue", queue}}, batch::kFlushDelayBucketsMicros, b.flush_delay,
                              static_cast<double>(b.flush_delay_sum_nanos.Get()) * 1e-9, 1e-6);
     worker_cpu.Add({{"port", w.port_name}, {"queue", queue}}, w.cpu_seconds());
+    if (w.receive_queues) {
+      for (const dataplane::SocketWorker::ReceiveQueue& q : w.receive_queues()) {
+        const std::string udp_port = std::to_string(q.udp_port);
+        socket_queued.Add({{"queue", queue}, {"udp_port", udp_port}},
+                          static_cast<double>(q.queued_bytes));
+        socket_limit.Add({{"queue", queue}, {"udp_port", udp_port}},
+                         static_cast<double>(q.limit_bytes));
+      }
+    }
   }
   for (auto* family : {&rx_packets, &rx_bytes, &delivered, &dropped, &decoder_records,
                        &decoder_errors, &batch_records, &batch_dropped, &handed_off,
                        &export_wakeups, &flushes,
                        &occupancy, &worker_cpu, &batch_size, &flush_delay, &answered,
-                       &garps, &unsolicited_nas}) {
+                       &garps, &unsolicited_nas, &socket_queued, &socket_limit}) {
     out.push_back(family->Build());
   }
 

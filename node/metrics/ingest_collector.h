@@ -18,6 +18,7 @@
 
 #include "node/batch/batcher.h"
 #include "node/dataplane/rx_worker.h"
+#include "node/dataplane/socket_worker.h"
 #include "node/decode/decoder.h"
 #include "node/export/publisher.h"
 #include "node/export/subscriber_hub.h"
@@ -31,6 +32,8 @@ struct WorkerSources {
   // A DPDK RxWorker's or a kernel SocketWorker's counters and CPU clock.
   const dataplane::QueueCounters* counters = nullptr;
   std::function<double()> cpu_seconds;
+  // A kernel SocketWorker's socket receive queues; empty for a DPDK worker.
+  std::function<std::vector<dataplane::SocketWorker::ReceiveQueue>()> receive_queues;
   const batch::Batcher* batcher = nullptr;
   std::vector<const decode::Decoder*> decoders;
 };
