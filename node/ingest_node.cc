@@ -208,16 +208,17 @@ void IngestNode::LogPlacement(const Worker& worker, const dataplane::PortQueues&
   const std::string worker_pages = dataplane::DescribePages(
       dataplane::PagesByNode(worker.rx.get(), sizeof(dataplane::RxWorker)));
   if (!policy.ok()) {
-    spdlog::warn("port {} queue {} (lcore {}): {}; batcher and worker state built there with "
-                 "the default policy: batcher on {}, worker on {}",
-                 port.name, queue, worker.lcore, std::string(policy.message()), batcher_pages,
-                 worker_pages);
+    spdlog::warn(
+        "port {} queue {} (lcore {}): {}; batcher and worker state built there with "
+        "the default policy: batcher on {}, worker on {}",
+        port.name, queue, worker.lcore, std::string(policy.message()), batcher_pages, worker_pages);
     return;
   }
-  spdlog::info("port {} queue {} (lcore {}): batcher and worker state built on the lcore "
-               "preferring NUMA node {} (the port's socket); the kernel has the batcher on {}, "
-               "the worker on {}",
-               port.name, queue, worker.lcore, port.socket_id, batcher_pages, worker_pages);
+  spdlog::info(
+      "port {} queue {} (lcore {}): batcher and worker state built on the lcore "
+      "preferring NUMA node {} (the port's socket); the kernel has the batcher on {}, "
+      "the worker on {}",
+      port.name, queue, worker.lcore, port.socket_id, batcher_pages, worker_pages);
 }
 
 absl::Status IngestNode::StartExport(const config::IngestConfig& config) {

@@ -13,31 +13,29 @@ namespace firehose::metrics {
 std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
   std::vector<prometheus::MetricFamily> out;
 
-  auto rx_packets = Counter("firehose_rx_packets_total",
-                            "Frames taken off each RX queue.");
+  auto rx_packets = Counter("firehose_rx_packets_total", "Frames taken off each RX queue.");
   auto rx_bytes = Counter("firehose_rx_bytes_total", "Bytes of frames taken off each RX queue.");
-  auto delivered = Counter("firehose_rx_delivered_packets_total",
-                           "UDP datagrams handed to a decoder.");
-  auto dropped = Counter("firehose_rx_dropped_packets_total",
-                         "Frames not handed to a decoder, by reason.");
-  auto decoder_records = Counter("firehose_decoder_records_total",
-                                 "Records decoded, by decoder and queue.");
+  auto delivered =
+      Counter("firehose_rx_delivered_packets_total", "UDP datagrams handed to a decoder.");
+  auto dropped =
+      Counter("firehose_rx_dropped_packets_total", "Frames not handed to a decoder, by reason.");
+  auto decoder_records =
+      Counter("firehose_decoder_records_total", "Records decoded, by decoder and queue.");
   auto decoder_errors = Counter("firehose_decoder_errors_total",
                                 "Malformed units (e.g. statsd lines) skipped, by reason.");
-  auto batch_records = Counter("firehose_batch_records_total",
-                               "Records appended to a batch.");
+  auto batch_records = Counter("firehose_batch_records_total", "Records appended to a batch.");
   auto batch_dropped = Counter("firehose_batch_dropped_records_total",
                                "Records decoded but never published, by reason.");
   auto handed_off = Counter("firehose_batches_handed_off_total",
                             "Batches passed from a worker to the export thread.");
   auto flushes = Counter("firehose_batch_flushes_total", "Batch flushes, by cause.");
-  auto export_wakeups = Counter(
-      "firehose_batch_export_wakeups_total",
-      "Hand-offs that had to wake a sleeping export thread (one futex wake each).");
-  auto occupancy = Gauge("firehose_handoff_ring_occupancy",
-                         "Batches waiting in a worker's hand-off ring.");
-  auto batch_size = Histogram("firehose_batch_records",
-                              "Records per batch when a worker flushed it.");
+  auto export_wakeups =
+      Counter("firehose_batch_export_wakeups_total",
+              "Hand-offs that had to wake a sleeping export thread (one futex wake each).");
+  auto occupancy =
+      Gauge("firehose_handoff_ring_occupancy", "Batches waiting in a worker's hand-off ring.");
+  auto batch_size =
+      Histogram("firehose_batch_records", "Records per batch when a worker flushed it.");
   auto flush_delay = Histogram("firehose_batch_flush_delay_seconds",
                                "How long a batch's oldest record waited before the flush.");
   auto answered = Counter("firehose_rx_answered_packets_total",
@@ -46,19 +44,19 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
                           "Neighbor Solicitations (NDP).");
   auto garps = Counter("firehose_gratuitous_arps_sent_total",
                        "Gratuitous ARPs sent (IPv4 service IP announcements).");
-  auto unsolicited_nas = Counter(
-      "firehose_unsolicited_neighbor_advertisements_sent_total",
-      "Unsolicited IPv6 Neighbor Advertisements sent (IPv6 service IP announcements).");
-  auto worker_cpu = Counter("firehose_worker_cpu_seconds_total",
-                            "CPU time used by each worker lcore's thread.");
-  auto socket_queued = Gauge(
-      "firehose_kernel_receive_queue_bytes",
-      "Kernel backend: bytes waiting in a worker's socket receive queue (SO_MEMINFO, with "
-      "the kernel's per-datagram overhead). Near the limit the kernel drops datagrams.");
-  auto socket_limit = Gauge(
-      "firehose_kernel_receive_queue_limit_bytes",
-      "Kernel backend: the socket receive queue's limit (kernel.rcvbuf_bytes as the "
-      "kernel applied it); past it datagrams are dropped as reason kernel_rcvbuf.");
+  auto unsolicited_nas =
+      Counter("firehose_unsolicited_neighbor_advertisements_sent_total",
+              "Unsolicited IPv6 Neighbor Advertisements sent (IPv6 service IP announcements).");
+  auto worker_cpu =
+      Counter("firehose_worker_cpu_seconds_total", "CPU time used by each worker lcore's thread.");
+  auto socket_queued =
+      Gauge("firehose_kernel_receive_queue_bytes",
+            "Kernel backend: bytes waiting in a worker's socket receive queue (SO_MEMINFO, with "
+            "the kernel's per-datagram overhead). Near the limit the kernel drops datagrams.");
+  auto socket_limit =
+      Gauge("firehose_kernel_receive_queue_limit_bytes",
+            "Kernel backend: the socket receive queue's limit (kernel.rcvbuf_bytes as the "
+            "kernel applied it); past it datagrams are dropped as reason kernel_rcvbuf.");
 
   for (const WorkerSources& w : sources_.workers) {
     const std::string queue = std::to_string(w.queue_id);
@@ -75,12 +73,11 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
                   c.parse_drops[r].Get());
     }
     for (int r = 0; r < dataplane::kWorkerDropCount; ++r) {
-      dropped.Add(
-          {{"port", w.port_name},
-           {"queue", queue},
-           {"reason",
-            std::string(dataplane::WorkerDropName(static_cast<dataplane::WorkerDrop>(r)))}},
-          c.worker_drops[r].Get());
+      dropped.Add({{"port", w.port_name},
+                   {"queue", queue},
+                   {"reason",
+                    std::string(dataplane::WorkerDropName(static_cast<dataplane::WorkerDrop>(r)))}},
+                  c.worker_drops[r].Get());
     }
     for (int k = 1; k < net::kReplyKindCount; ++k) {
       answered.Add({{"port", w.port_name},
@@ -103,10 +100,8 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
     }
     const batch::BatcherCounters& b = w.batcher->counters();
     batch_records.Add({{"queue", queue}}, b.records_added.Get());
-    batch_dropped.Add({{"queue", queue}, {"reason", "handoff_full"}},
-                      b.handoff_full_records.Get());
-    batch_dropped.Add({{"queue", queue}, {"reason", "record_too_large"}},
-                      b.record_too_large.Get());
+    batch_dropped.Add({{"queue", queue}, {"reason", "handoff_full"}}, b.handoff_full_records.Get());
+    batch_dropped.Add({{"queue", queue}, {"reason", "record_too_large"}}, b.record_too_large.Get());
     // Released unpublished by a standby node (controld assigned another the active role).
     batch_dropped.Add({{"queue", queue}, {"reason", "standby"}},
                       sources_.publisher->StandbyDroppedRecords(w.batcher));
@@ -132,22 +127,22 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
       }
     }
   }
-  for (auto* family : {&rx_packets, &rx_bytes, &delivered, &dropped, &decoder_records,
-                       &decoder_errors, &batch_records, &batch_dropped, &handed_off,
-                       &export_wakeups, &flushes,
-                       &occupancy, &worker_cpu, &batch_size, &flush_delay, &answered,
-                       &garps, &unsolicited_nas, &socket_queued, &socket_limit}) {
+  for (auto* family :
+       {&rx_packets,     &rx_bytes,      &delivered,       &dropped,       &decoder_records,
+        &decoder_errors, &batch_records, &batch_dropped,   &handed_off,    &export_wakeups,
+        &flushes,        &occupancy,     &worker_cpu,      &batch_size,    &flush_delay,
+        &answered,       &garps,         &unsolicited_nas, &socket_queued, &socket_limit}) {
     out.push_back(family->Build());
   }
 
-  // NIC counters as the PMD reports them (DPDK backend only); imissed is what the NIC dropped because no
-  // RX descriptor was free, i.e. the node was too slow.
+  // NIC counters as the PMD reports them (DPDK backend only); imissed is what the NIC dropped
+  // because no RX descriptor was free, i.e. the node was too slow.
   auto nic_packets = Counter("firehose_nic_rx_packets_total", "Packets the NIC received.");
   auto nic_missed = Counter("firehose_nic_rx_missed_total",
                             "Packets the NIC dropped for lack of RX descriptors (imissed).");
   auto nic_errors = Counter("firehose_nic_rx_errors_total", "Erroneous packets (ierrors).");
-  auto nic_nombuf = Counter("firehose_nic_rx_nombuf_total",
-                            "RX mbuf allocation failures (rx_nombuf).");
+  auto nic_nombuf =
+      Counter("firehose_nic_rx_nombuf_total", "RX mbuf allocation failures (rx_nombuf).");
   for (const PortSources& p : sources_.ports) {
     rte_eth_stats stats = {};
     if (rte_eth_stats_get(p.port_id, &stats) != 0) continue;
@@ -180,9 +175,8 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
                     .Add({{"role", "active"}}, active ? 1 : 0)
                     .Add({{"role", "standby"}}, active ? 0 : 1)
                     .Build());
-  out.push_back(Gauge("firehose_subscribers", "Connected subscribers.")
-                    .Add({}, hub.subscribers)
-                    .Build());
+  out.push_back(
+      Gauge("firehose_subscribers", "Connected subscribers.").Add({}, hub.subscribers).Build());
   out.push_back(Counter("firehose_subscriptions_total", "Subscribe calls accepted.")
                     .Add({}, hub.subscriptions_total)
                     .Build());
