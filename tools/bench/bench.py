@@ -373,10 +373,14 @@ metrics:
 
 
 def cpu_busy_seconds():
-    """User + nice + system time of all CPUs since boot (/proc/stat), in seconds."""
+    """Busy time of all CPUs since boot (/proc/stat: user, nice, system, irq, softirq), in
+    seconds. irq and softirq count too: a process's system time includes the softirq work
+    done in its context (loopback receive, here), which /proc/stat books as softirq, so
+    without them the bench's own processes would seem to use more than the machine did."""
     with open("/proc/stat") as f:
         fields = f.readline().split()
-    return sum(int(v) for v in fields[1:4]) / CLK_TCK
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+    return (user + nice + system + irq + softirq) / CLK_TCK
 
 
 def latency_run(binary, replay, probe, pcap, args, workdir, label, pps):
