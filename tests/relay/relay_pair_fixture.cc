@@ -150,18 +150,27 @@ void RelayPairFixture::AwaitRelayAndSubscribe() {
       WaitFor([&] { return RelayMetric("firehose_relay_subscribers") == 1; }, absl::Seconds(10)));
 }
 
-double RelayPairFixture::RelayMetric(const std::string& name,
-                                     const std::map<std::string, std::string>& labels) const {
-  absl::StatusOr<std::string> page = testing::HttpGet(relay_->metrics_address, "/metrics");
+namespace {
+
+// The sum of `name`'s samples with `labels` on the /metrics page at `address`; -1 when
+// the page cannot be read.
+double MetricAt(const std::string& address, const std::string& name,
+                const std::map<std::string, std::string>& labels) {
+  absl::StatusOr<std::string> page = testing::HttpGet(address, "/metrics");
   if (!page.ok()) return -1;
   return testing::SumSamples(testing::ParsePrometheusText(*page), name, labels);
 }
 
+}  // namespace
+
+double RelayPairFixture::RelayMetric(const std::string& name,
+                                     const std::map<std::string, std::string>& labels) const {
+  return MetricAt(relay_->metrics_address, name, labels);
+}
+
 double RelayPairFixture::NodeMetric(const Node& node, const std::string& name,
                                     const std::map<std::string, std::string>& labels) const {
-  absl::StatusOr<std::string> page = testing::HttpGet(node.ingestd->metrics_address, "/metrics");
-  if (!page.ok()) return -1;
-  return testing::SumSamples(testing::ParsePrometheusText(*page), name, labels);
+  return MetricAt(node.ingestd->metrics_address, name, labels);
 }
 
 RelayPairFixture::RelayBooks RelayPairFixture::ReadRelayBooks() const {

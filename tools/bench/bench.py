@@ -431,6 +431,9 @@ metrics:
         f"P999 {measured['p999_us']:.0f} us over {measured['records']:,} records; "
         f"node dropped {measured['dropped']} packets (named reasons); "
         f"other processes used {measured['other_cpu_load']:.2f} CPUs meanwhile")
+    if measured.get("uncounted"):
+        log(f"   latency {label}: {measured['uncounted']:,} records arrived after the probe's "
+            "buffer was full and are not in the percentiles (shorten --seconds)")
     return measured
 
 
