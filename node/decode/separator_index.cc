@@ -1,7 +1,14 @@
-// Builds the separator bitmaps of a SeparatorIndex; see the header.
+// Builds the separator bitmaps of a SeparatorIndex with SSE2, AVX2 or AVX-512BW; see
+// the header. Each builder writes the words the span covers, zero bits past its end,
+// and returns whether no byte had its high bit set.
 #include "node/decode/separator_index.h"
 
-#if defined(__SSE2__)
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define FIREHOSE_SEPARATOR_INDEX_WIDE 1
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -9,11 +16,17 @@ namespace firehose::decode {
 namespace {
 
 constexpr char kSeparatorBytes[] = {'\n', '|', ':', ','};
+constexpr int kSeparators = sizeof(kSeparatorBytes);
+
+// Where a builder writes: one word array per separator, in Separator order.
+using Bitmaps = uint64_t* const[kSeparators];
+
+// ---- SSE2 (and scalar without SSE2): 16 bytes per step, four steps per word. ----
 
 // Masks of one 16-byte chunk: one bit per byte for each separator, and the bytes'
 // high bits (non-ASCII).
 struct ChunkMasks {
-  uint32_t separators[4];
+  uint32_t separators[kSeparators];
   uint32_t high;
 
   ChunkMasks ShiftedRight(int bits) const {
@@ -27,7 +40,7 @@ inline ChunkMasks ScanChunk(const char* chunk) {
   ChunkMasks masks{};
 #if defined(__SSE2__)
   const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(chunk));
-  for (int s = 0; s < 4; ++s) {
+  for (int s = 0; s < kSeparators; ++s) {
     masks.separators[s] = static_cast<uint32_t>(
         _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(kSeparatorBytes[s]))));
   }
@@ -35,7 +48,7 @@ inline ChunkMasks ScanChunk(const char* chunk) {
 #else
   for (int i = 0; i < 16; ++i) {
     const unsigned char byte = static_cast<unsigned char>(chunk[i]);
-    for (int s = 0; s < 4; ++s) {
+    for (int s = 0; s < kSeparators; ++s) {
       if (byte == static_cast<unsigned char>(kSeparatorBytes[s])) masks.separators[s] |= 1u << i;
     }
     if (byte >= 0x80) masks.high |= 1u << i;
@@ -54,11 +67,7 @@ inline ChunkMasks ScanLastChunk(const char* data, size_t size, size_t offset, si
   return ScanChunk(padded);
 }
 
-}  // namespace
-
-void SeparatorIndex::Build(const char* data, size_t size) {
-  static_assert(sizeof(kSeparatorBytes) == kSeparators);
-  base_ = data;
+bool BuildSse2(const char* data, size_t size, Bitmaps bits) {
   uint32_t high = 0;
   const size_t words = (size + 63) / 64;
   for (size_t word = 0; word < words; ++word) {
@@ -74,9 +83,173 @@ void SeparatorIndex::Build(const char* data, size_t size) {
       }
       high |= masks.high;
     }
-    for (int s = 0; s < kSeparators; ++s) bits_[s][word] = separators[s];
+    for (int s = 0; s < kSeparators; ++s) bits[s][word] = separators[s];
   }
-  ascii_ = high == 0;
+  return high == 0;
+}
+
+#if defined(FIREHOSE_SEPARATOR_INDEX_WIDE)
+
+// ---- AVX2: a word is two 32-byte halves, each compare gives 32 bits. ----
+// Helpers carry the same target attribute (and always_inline) so they inline into the
+// builder; a lambda would not inherit the attribute.
+#define FIREHOSE_AVX2 __attribute__((target("avx2")))
+#define FIREHOSE_AVX2_INLINE __attribute__((target("avx2"), always_inline)) inline
+
+// One separator's 64-bit word from the halves `low` (bytes 0-31) and `high` (32-63).
+FIREHOSE_AVX2_INLINE uint64_t WordMaskAvx2(__m256i low, __m256i high, __m256i separator) {
+  const auto low_bits =
+      static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(low, separator)));
+  const auto high_bits =
+      static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(high, separator)));
+  return uint64_t{high_bits} << 32 | low_bits;
+}
+
+FIREHOSE_AVX2_INLINE __m256i Load32(const char* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+FIREHOSE_AVX2 bool BuildAvx2(const char* data, size_t size, Bitmaps bits) {
+  const __m256i separators[kSeparators] = {
+      _mm256_set1_epi8(kSeparatorBytes[0]), _mm256_set1_epi8(kSeparatorBytes[1]),
+      _mm256_set1_epi8(kSeparatorBytes[2]), _mm256_set1_epi8(kSeparatorBytes[3])};
+  __m256i any_high = _mm256_setzero_si256();  // OR of every byte read; sign bits = non-ASCII
+  const size_t full_words = size / 64;
+  for (size_t word = 0; word < full_words; ++word) {
+    const __m256i low = Load32(data + 64 * word);
+    const __m256i high = Load32(data + 64 * word + 32);
+    any_high = _mm256_or_si256(any_high, _mm256_or_si256(low, high));
+    for (int s = 0; s < kSeparators; ++s) bits[s][word] = WordMaskAvx2(low, high, separators[s]);
+  }
+  const size_t rest = size % 64;
+  if (rest == 0) return _mm256_movemask_epi8(any_high) == 0;
+  if (size >= 64) {
+    // Re-read the span's last 64 bytes: its low 64 - rest bytes were in the previous word.
+    const __m256i low = Load32(data + size - 64);
+    const __m256i high = Load32(data + size - 32);
+    any_high = _mm256_or_si256(any_high, _mm256_or_si256(low, high));
+    for (int s = 0; s < kSeparators; ++s) {
+      bits[s][full_words] = WordMaskAvx2(low, high, separators[s]) >> (64 - rest);
+    }
+  } else if (size >= 32) {
+    // Two overlapping halves; the overlapping bytes give the same bits in both.
+    const __m256i low = Load32(data);
+    const __m256i high = Load32(data + size - 32);
+    any_high = _mm256_or_si256(any_high, _mm256_or_si256(low, high));
+    for (int s = 0; s < kSeparators; ++s) {
+      const auto low_bits =
+          static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(low, separators[s])));
+      const auto high_bits =
+          static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(high, separators[s])));
+      bits[s][0] = uint64_t{low_bits} | uint64_t{high_bits} << (size - 32);
+    }
+  } else {
+    // Under 32 bytes: scan a zero-padded copy (zero matches no separator, is ASCII).
+    alignas(32) char padded[32] = {};
+    std::memcpy(padded, data, size);
+    const __m256i low = Load32(padded);
+    any_high = _mm256_or_si256(any_high, low);
+    for (int s = 0; s < kSeparators; ++s) {
+      bits[s][0] =
+          static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(low, separators[s])));
+    }
+  }
+  return _mm256_movemask_epi8(any_high) == 0;
+}
+
+// ---- AVX-512BW: one compare per separator gives the whole 64-bit word. ----
+#define FIREHOSE_AVX512 __attribute__((target("avx512bw,avx512f")))
+#define FIREHOSE_AVX512_INLINE __attribute__((target("avx512bw,avx512f"), always_inline)) inline
+
+FIREHOSE_AVX512_INLINE void StoreWordAvx512(__m512i bytes, const __m512i* separators, Bitmaps bits,
+                                            size_t word) {
+  for (int s = 0; s < kSeparators; ++s) {
+    bits[s][word] = _mm512_cmpeq_epi8_mask(bytes, separators[s]);
+  }
+}
+
+FIREHOSE_AVX512 bool BuildAvx512(const char* data, size_t size, Bitmaps bits) {
+  const __m512i separators[kSeparators] = {
+      _mm512_set1_epi8(kSeparatorBytes[0]), _mm512_set1_epi8(kSeparatorBytes[1]),
+      _mm512_set1_epi8(kSeparatorBytes[2]), _mm512_set1_epi8(kSeparatorBytes[3])};
+  __m512i any_high = _mm512_setzero_si512();  // OR of every byte read; sign bits = non-ASCII
+  const size_t full_words = size / 64;
+  for (size_t word = 0; word < full_words; ++word) {
+    const __m512i bytes = _mm512_loadu_si512(data + 64 * word);
+    any_high = _mm512_or_si512(any_high, bytes);
+    StoreWordAvx512(bytes, separators, bits, word);
+  }
+  const size_t rest = size % 64;
+  if (rest != 0) {
+    // Masked load: lanes past the span are not read (no fault, no access) and are zero,
+    // which matches no separator and is ASCII.
+    const __mmask64 in_span = ~uint64_t{0} >> (64 - rest);
+    const __m512i bytes = _mm512_maskz_loadu_epi8(in_span, data + 64 * full_words);
+    any_high = _mm512_or_si512(any_high, bytes);
+    StoreWordAvx512(bytes, separators, bits, full_words);
+  }
+  return _mm512_movepi8_mask(any_high) == 0;
+}
+
+#endif  // FIREHOSE_SEPARATOR_INDEX_WIDE
+
+}  // namespace
+
+const char* SeparatorIndexImplName(SeparatorIndexImpl impl) {
+  switch (impl) {
+    case SeparatorIndexImpl::kSse2:
+      return "sse2";
+    case SeparatorIndexImpl::kAvx2:
+      return "avx2";
+    case SeparatorIndexImpl::kAvx512:
+      return "avx512bw";
+  }
+  return "unknown";
+}
+
+bool SeparatorIndex::Supported(SeparatorIndexImpl impl) {
+#if defined(FIREHOSE_SEPARATOR_INDEX_WIDE)
+  // libgcc's CPU model also checks that the OS saves the AVX/AVX-512 registers (XCR0).
+  __builtin_cpu_init();  // idempotent; needed if called before libgcc's constructor ran
+  switch (impl) {
+    case SeparatorIndexImpl::kSse2:
+      return true;
+    case SeparatorIndexImpl::kAvx2:
+      return __builtin_cpu_supports("avx2");
+    case SeparatorIndexImpl::kAvx512:
+      return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f");
+  }
+  return false;
+#else
+  return impl == SeparatorIndexImpl::kSse2;
+#endif
+}
+
+SeparatorIndexImpl SeparatorIndex::Best() {
+  static const SeparatorIndexImpl best =
+      Supported(SeparatorIndexImpl::kAvx512) ? SeparatorIndexImpl::kAvx512
+      : Supported(SeparatorIndexImpl::kAvx2) ? SeparatorIndexImpl::kAvx2
+                                             : SeparatorIndexImpl::kSse2;
+  return best;
+}
+
+void SeparatorIndex::Build(const char* data, size_t size) {
+  static_assert(kSeparators == SeparatorIndex::kSeparators);
+  base_ = data;
+  Bitmaps bits = {bits_[0].data(), bits_[1].data(), bits_[2].data(), bits_[3].data()};
+  switch (impl_) {
+#if defined(FIREHOSE_SEPARATOR_INDEX_WIDE)
+    case SeparatorIndexImpl::kAvx512:
+      ascii_ = BuildAvx512(data, size, bits);
+      return;
+    case SeparatorIndexImpl::kAvx2:
+      ascii_ = BuildAvx2(data, size, bits);
+      return;
+#endif
+    default:
+      ascii_ = BuildSse2(data, size, bits);
+      return;
+  }
 }
 
 }  // namespace firehose::decode

@@ -1,11 +1,16 @@
 // SeparatorIndex: where the statsd separators ('\n', '|', ':', ',') sit in one packet,
-// as one bitmap per separator, built 16 bytes at a time with SSE2.
+// as one bitmap per separator, built with the widest vector unit the CPU has.
 //
 // The statsd parser used to call memchr for every field boundary (about 25 calls for a
 // packet of three tagged lines) and to re-scan each line for UTF-8; on the worker lcore
 // those calls cost more than the parsing itself. Building the bitmaps is one pass over
 // the payload, a find is then a bit scan, and the same pass notes whether the packet
 // is pure ASCII, in which case no line needs UTF-8 validation.
+//
+// The build flags stop at x86-64-v2 (SSE4.2) so the binary runs on any server since
+// Nehalem; the AVX2 and AVX-512BW builders are compiled with per-function target
+// attributes and chosen once per process from CPUID, SSE2 being the fallback. With
+// AVX-512BW one compare yields a whole 64-bit bitmap word, the index's own unit.
 #ifndef FIREHOSE_NODE_DECODE_SEPARATOR_INDEX_H_
 #define FIREHOSE_NODE_DECODE_SEPARATOR_INDEX_H_
 
@@ -18,8 +23,27 @@ namespace firehose::decode {
 
 enum class Separator : uint8_t { kNewline, kPipe, kColon, kComma };
 
+// The builders; each produces the same index. Named so tests and benchmarks can run
+// every one this CPU supports, not only the one the dispatch picks.
+enum class SeparatorIndexImpl : uint8_t { kSse2, kAvx2, kAvx512 };
+
+const char* SeparatorIndexImplName(SeparatorIndexImpl impl);
+
 class SeparatorIndex {
  public:
+  // Whether this CPU (and OS) can run `impl`; kSse2 always.
+  static bool Supported(SeparatorIndexImpl impl);
+  // The fastest supported builder; decided on the first call, then a load.
+  static SeparatorIndexImpl Best();
+
+  SeparatorIndex() : impl_(Best()) {}
+  // Uses `impl` if Supported(impl), else kSse2 (never an illegal instruction); impl()
+  // says which.
+  explicit SeparatorIndex(SeparatorIndexImpl impl)
+      : impl_(Supported(impl) ? impl : SeparatorIndexImpl::kSse2) {}
+
+  SeparatorIndexImpl impl() const { return impl_; }
+
   // Largest span one Build() covers: more than any UDP payload (65,507 bytes).
   static constexpr size_t kMaxBytes = 64 * 1024;
 
@@ -29,6 +53,9 @@ class SeparatorIndex {
 
   // Whether every indexed byte is below 0x80.
   bool ascii() const { return ascii_; }
+
+  // Word `word` of `which`'s bitmap (bit i: byte 64 * word + i is `which`); for tests.
+  uint64_t Word(Separator which, size_t word) const { return bits_[static_cast<int>(which)][word]; }
 
   // First `which` in [first, last), or nullptr; both must lie in the indexed span.
   const char* Find(const char* first, const char* last, Separator which) const {
@@ -51,6 +78,7 @@ class SeparatorIndex {
   static constexpr size_t kWords = kMaxBytes / 64;
   static constexpr int kSeparators = 4;
 
+  SeparatorIndexImpl impl_;
   const char* base_ = nullptr;
   bool ascii_ = true;
   // Bit i of word w: byte 64 * w + i is that separator. Only the words a Build()
