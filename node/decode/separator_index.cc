@@ -3,6 +3,7 @@
 // and returns whether no byte had its high bit set.
 #include "node/decode/separator_index.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -96,13 +97,16 @@ bool BuildSse2(const char* data, size_t size, Bitmaps bits) {
 #define FIREHOSE_AVX2 __attribute__((target("avx2")))
 #define FIREHOSE_AVX2_INLINE __attribute__((target("avx2"), always_inline)) inline
 
-// One separator's 64-bit word from the halves `low` (bytes 0-31) and `high` (32-63).
-FIREHOSE_AVX2_INLINE uint64_t WordMaskAvx2(__m256i low, __m256i high, __m256i separator) {
+// One separator's bits from two 32-byte halves: `low` gives bits 0-31, `high` the 32
+// bits from `high_shift` on (32 for a whole word; less where the halves overlap, whose
+// common bytes give the same bits in both).
+FIREHOSE_AVX2_INLINE uint64_t WordMaskAvx2(__m256i low, __m256i high, __m256i separator,
+                                           size_t high_shift = 32) {
   const auto low_bits =
       static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(low, separator)));
   const auto high_bits =
       static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(high, separator)));
-  return uint64_t{high_bits} << 32 | low_bits;
+  return uint64_t{high_bits} << high_shift | low_bits;
 }
 
 FIREHOSE_AVX2_INLINE __m256i Load32(const char* p) {
@@ -132,16 +136,12 @@ FIREHOSE_AVX2 bool BuildAvx2(const char* data, size_t size, Bitmaps bits) {
       bits[s][full_words] = WordMaskAvx2(low, high, separators[s]) >> (64 - rest);
     }
   } else if (size >= 32) {
-    // Two overlapping halves; the overlapping bytes give the same bits in both.
+    // Two overlapping halves.
     const __m256i low = Load32(data);
     const __m256i high = Load32(data + size - 32);
     any_high = _mm256_or_si256(any_high, _mm256_or_si256(low, high));
     for (int s = 0; s < kSeparators; ++s) {
-      const auto low_bits =
-          static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(low, separators[s])));
-      const auto high_bits =
-          static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(high, separators[s])));
-      bits[s][0] = uint64_t{low_bits} | uint64_t{high_bits} << (size - 32);
+      bits[s][0] = WordMaskAvx2(low, high, separators[s], size - 32);
     }
   } else {
     // Under 32 bytes: scan a zero-padded copy (zero matches no separator, is ASCII).
@@ -225,11 +225,24 @@ bool SeparatorIndex::Supported(SeparatorIndexImpl impl) {
 #endif
 }
 
+SeparatorIndexImpl SeparatorIndex::Choose(const char* requested) {
+  constexpr SeparatorIndexImpl kWidestFirst[] = {
+      SeparatorIndexImpl::kAvx512, SeparatorIndexImpl::kAvx2, SeparatorIndexImpl::kSse2};
+  if (requested != nullptr) {
+    for (SeparatorIndexImpl impl : kWidestFirst) {
+      if (std::strcmp(requested, SeparatorIndexImplName(impl)) == 0 && Supported(impl)) {
+        return impl;
+      }
+    }
+  }
+  for (SeparatorIndexImpl impl : kWidestFirst) {
+    if (Supported(impl)) return impl;
+  }
+  return SeparatorIndexImpl::kSse2;
+}
+
 SeparatorIndexImpl SeparatorIndex::Best() {
-  static const SeparatorIndexImpl best =
-      Supported(SeparatorIndexImpl::kAvx512) ? SeparatorIndexImpl::kAvx512
-      : Supported(SeparatorIndexImpl::kAvx2) ? SeparatorIndexImpl::kAvx2
-                                             : SeparatorIndexImpl::kSse2;
+  static const SeparatorIndexImpl best = Choose(std::getenv(kImplEnv));
   return best;
 }
 

@@ -33,7 +33,13 @@ class SeparatorIndex {
  public:
   // Whether this CPU (and OS) can run `impl`; kSse2 always.
   static bool Supported(SeparatorIndexImpl impl);
-  // The fastest supported builder; decided on the first call, then a load.
+  // Environment variable naming a builder ("sse2", "avx2", "avx512bw") to use instead
+  // of the widest: for A/B measurements in one binary, or a CPU where AVX-512 costs
+  // clock speed. Read once per process.
+  static constexpr char kImplEnv[] = "FIREHOSE_SEPARATOR_INDEX";
+  // The builder named by `requested` if known and supported, else the widest supported.
+  static SeparatorIndexImpl Choose(const char* requested);
+  // Choose(getenv(kImplEnv)), decided on the first call, then a load.
   static SeparatorIndexImpl Best();
 
   SeparatorIndex() : impl_(Best()) {}

@@ -4,13 +4,15 @@
 // byte at every position, zero bits past the end, and spans that end (or start) at a
 // page that is not mapped, so any read outside the span faults even where ASan cannot
 // see it (masked loads). A dispatch test reads /proc/cpuinfo on its own, runs each wide
-// builder the CPU has and fails if one the CPU has was not used.
+// builder the CPU has and fails if one the CPU has was not used; the environment
+// override is checked through Choose().
 #include "node/decode/separator_index.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -283,8 +285,24 @@ TEST(SeparatorIndexDispatchTest, RunsEveryBuilderTheCpuHas) {
   const SeparatorIndexImpl widest = cpu_avx512 ? SeparatorIndexImpl::kAvx512
                                     : cpu_avx2 ? SeparatorIndexImpl::kAvx2
                                                : SeparatorIndexImpl::kSse2;
-  EXPECT_EQ(SeparatorIndex::Best(), widest);
-  EXPECT_EQ(std::make_unique<SeparatorIndex>()->impl(), widest);
+  EXPECT_EQ(SeparatorIndex::Choose(nullptr), widest);
+  if (std::getenv(SeparatorIndex::kImplEnv) == nullptr) {
+    EXPECT_EQ(SeparatorIndex::Best(), widest);
+    EXPECT_EQ(std::make_unique<SeparatorIndex>()->impl(), widest);
+  }
+}
+
+TEST(SeparatorIndexDispatchTest, ChoosesARequestedBuilderOnlyIfTheCpuHasIt) {
+  const SeparatorIndexImpl widest = SeparatorIndex::Choose(nullptr);
+  EXPECT_EQ(SeparatorIndex::Choose("sse2"), SeparatorIndexImpl::kSse2);
+  EXPECT_EQ(SeparatorIndex::Choose("avx2"), SeparatorIndex::Supported(SeparatorIndexImpl::kAvx2)
+                                                ? SeparatorIndexImpl::kAvx2
+                                                : widest);
+  EXPECT_EQ(SeparatorIndex::Choose("avx512bw"),
+            SeparatorIndex::Supported(SeparatorIndexImpl::kAvx512) ? SeparatorIndexImpl::kAvx512
+                                                                   : widest);
+  EXPECT_EQ(SeparatorIndex::Choose("neon"), widest);
+  EXPECT_EQ(SeparatorIndex::Choose(""), widest);
 }
 
 }  // namespace
