@@ -88,6 +88,9 @@ class StringDictionary {
 
  private:
   uint32_t InternNonEmpty(std::string_view s);
+  // The rest of a lookup after a miss in the home slot `pos`, adding `s` if new; `want`
+  // is its hash and stamp as Slot::tag holds them.
+  [[gnu::noinline]] uint32_t Probe(uint32_t pos, uint64_t want, std::string_view s);
 
   const uint32_t max_strings_;
   const uint32_t max_bytes_;
