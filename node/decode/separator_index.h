@@ -61,14 +61,16 @@ class SeparatorIndex {
   bool ascii() const { return ascii_; }
 
   // Word `word` of `which`'s bitmap (bit i: byte 64 * word + i is `which`); for tests.
-  uint64_t Word(Separator which, size_t word) const { return bits_[static_cast<int>(which)][word]; }
+  uint64_t Word(Separator which, size_t word) const {
+    return bits_[kWords * static_cast<size_t>(which) + word];
+  }
 
   // First `which` in [first, last), or nullptr; both must lie in the indexed span.
   const char* Find(const char* first, const char* last, Separator which) const {
     const size_t begin = static_cast<size_t>(first - base_);
     const size_t end = static_cast<size_t>(last - base_);
     if (begin >= end) return nullptr;
-    const uint64_t* bits = bits_[static_cast<int>(which)].data();
+    const uint64_t* bits = bits_.data() + kWords * static_cast<size_t>(which);
     size_t word_index = begin >> 6;
     const size_t last_word = (end - 1) >> 6;
     uint64_t word = bits[word_index] & (~uint64_t{0} << (begin & 63));
@@ -87,9 +89,11 @@ class SeparatorIndex {
   SeparatorIndexImpl impl_;
   const char* base_ = nullptr;
   bool ascii_ = true;
-  // Bit i of word w: byte 64 * w + i is that separator. Only the words a Build()
-  // covered are meaningful; bits past its end are zero.
-  std::array<std::array<uint64_t, kWords>, kSeparators> bits_;
+  // Bitmap of separator s is words [kWords * s, kWords * (s + 1)): bit i of its word w
+  // says byte 64 * w + i is that separator. Only the words a Build() covered are
+  // meaningful; bits past its end are zero. One flat array, so a builder takes one
+  // pointer and stores at constant offsets from it.
+  std::array<uint64_t, kSeparators * kWords> bits_;
 };
 
 }  // namespace firehose::decode
