@@ -111,7 +111,7 @@ class ExactBuffer {
 TEST(StringDictionaryTest, EveryLengthAroundTheInlineEdgesReadsOnlyItsOwnBytes) {
   StringDictionary dict(1024, 1 << 16);
   std::vector<std::string> keys;
-  for (size_t n = 1; n <= 48; ++n) {
+  for (size_t n = 1; n <= 72; ++n) {  // head words up to 16 bytes, arena beyond
     std::string base;
     for (size_t i = 0; i < n; ++i) base += static_cast<char>('a' + i % 26);
     keys.push_back(base);
@@ -136,6 +136,26 @@ TEST(StringDictionaryTest, EveryLengthAroundTheInlineEdgesReadsOnlyItsOwnBytes) 
     ASSERT_EQ(dict.Get(indexes[i]), keys[i]);
   }
   EXPECT_EQ(dict.size(), keys.size() + 1);
+}
+
+// The batcher's pattern: builders take turns on one worker's table, each cleared before
+// its turn; a string interned by one batch must not be found by the next.
+TEST(StringDictionaryTest, DictionariesSharingATableTakeTurns) {
+  ProbeTable table(64);
+  StringDictionary a(64, 4096, &table);
+  StringDictionary b(64, 4096, &table);
+  for (int round = 0; round < 3; ++round) {
+    a.Clear();
+    EXPECT_EQ(a.Intern("env:prod"), 1u);
+    EXPECT_EQ(a.Intern("api.http.request.duration.p95.service_12"), 2u);
+    EXPECT_EQ(a.Intern("env:prod"), 1u);
+    b.Clear();
+    EXPECT_EQ(b.Intern("api.http.request.duration.p95.service_12"), 1u);
+    EXPECT_EQ(b.Intern("host:web-1"), 2u);
+    EXPECT_EQ(b.Intern("env:prod"), 3u);
+    EXPECT_EQ(b.Get(3), "env:prod");
+    EXPECT_EQ(a.Get(2), "api.http.request.duration.p95.service_12");  // a's bytes kept
+  }
 }
 
 TEST(StringDictionaryTest, ZeroBytesAreDataNotPadding) {
@@ -178,13 +198,18 @@ TEST(StringDictionaryTest, FullHashCollisionsAreToldApartByTheBytes) {
   StringDictionary dict(64, 4096);
   const std::string shorter = "host:web-12.eu-1";                               // 16 bytes
   const std::string longer = "api.http.request.duration.p95.service_1234";  // tail words
+  const std::string longest =  // 64 bytes: no overlapping last word
+      "gateway.kafka.consumer.requests.count.p50.service_1499.extra.xyz";
   const std::vector<std::pair<std::string, std::string>> pairs = {
       {shorter, XorWord(shorter, 0, CrcNeutralWord(0x01020304))},
       {shorter, XorWord(shorter, 8, CrcNeutralWord(0x0a0b0c0d))},
       {longer, XorWord(longer, 0, CrcNeutralWord(0x11223344))},
       {longer, XorWord(longer, 16, CrcNeutralWord(0x55667788))},
       {longer, XorWord(longer, 24, CrcNeutralWord(0x99aabbcc))},
+      {longest, XorWord(longest, 0, CrcNeutralWord(0x12345678))},
+      {longest, XorWord(longest, 48, CrcNeutralWord(0x9abcdef0))},
   };
+  ASSERT_EQ(longest.size(), 64u);
   for (const auto& [a, b] : pairs) {
     ASSERT_NE(a, b);
     dict.Clear();
@@ -206,6 +231,11 @@ TEST(StringDictionaryTest, FullHashCollisionsAreToldApartByTheBytes) {
 
 namespace firehose::batch {
 namespace {
+
+// The fraction of slots `keys` strings fill in the table ProbeTable sizes for max_strings.
+double Load(size_t keys, uint32_t max_strings) {
+  return static_cast<double>(keys) / (2 * std::bit_ceil(max_strings));
+}
 
 // Mean and worst probe length of `keys` once all are interned.
 std::pair<double, uint32_t> ProbeStats(const std::vector<std::string>& keys,
@@ -232,10 +262,10 @@ TEST(StringDictionaryTest, ProbesStayShortOnTheBenchNamePopulation) {
   std::vector<std::string> keys = generator->names();
   for (int i = 0; i < 64; ++i) keys.push_back("host:web-" + std::to_string(i));
   for (int i = 0; i < 16; ++i) keys.push_back("service:api-" + std::to_string(i));
-  // Sized so the table (2 * bit_ceil) is about 40 % full: a hard case, not the sparse
-  // table of a real batch.
+  // Sized so the table is about 40 % full: a hard case, not the sparse table of a real
+  // batch.
   const uint32_t max_strings = static_cast<uint32_t>(keys.size());
-  const double load = static_cast<double>(keys.size()) / (2 * std::bit_ceil(max_strings));
+  const double load = Load(keys.size(), max_strings + 1);
   const double ideal = (1 + 1 / (1 - load)) / 2;
   const auto [mean, worst] = ProbeStats(keys, max_strings);
   std::printf("bench names: load %.2f, mean probes %.3f (random hash %.3f), worst %u\n", load,
@@ -248,7 +278,7 @@ TEST(StringDictionaryTest, ProbesStayShortOnNamesDifferingOnlyInASuffixDigit) {
   for (const std::string prefix : {"m_", "web.http.request.duration.p99.service_"}) {
     std::vector<std::string> keys;
     for (int i = 0; i < 6000; ++i) keys.push_back(prefix + std::to_string(i));
-    const double load = 6000.0 / (2 * std::bit_ceil(6000u));
+    const double load = Load(6000, 6001);
     const double ideal = (1 + 1 / (1 - load)) / 2;
     const auto [mean, worst] = ProbeStats(keys, 6000);
     std::printf("%s<i>: load %.2f, mean probes %.3f (random hash %.3f), worst %u\n",
