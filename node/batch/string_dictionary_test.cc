@@ -5,8 +5,8 @@
 #include <nmmintrin.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <bit>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -182,9 +182,7 @@ TEST(StringDictionaryTest, ZeroBytesAreDataNotPadding) {
 
 // CRC32-C of a word is linear: a word d = low | crc32(0, low) << 32 hashes to zero from
 // a zero state, so XOR-ing d into any aligned word of a key leaves its hash unchanged.
-uint64_t CrcNeutralWord(uint32_t low) {
-  return low | uint64_t{_mm_crc32_u32(0, low)} << 32;
-}
+uint64_t CrcNeutralWord(uint32_t low) { return low | uint64_t{_mm_crc32_u32(0, low)} << 32; }
 
 std::string XorWord(std::string s, size_t at, uint64_t d) {
   uint64_t w;
@@ -196,7 +194,7 @@ std::string XorWord(std::string s, size_t at, uint64_t d) {
 
 TEST(StringDictionaryTest, FullHashCollisionsAreToldApartByTheBytes) {
   StringDictionary dict(64, 4096);
-  const std::string shorter = "host:web-12.eu-1";                               // 16 bytes
+  const std::string shorter = "host:web-12.eu-1";                           // 16 bytes
   const std::string longer = "api.http.request.duration.p95.service_1234";  // tail words
   const std::string longest =  // 64 bytes: no overlapping last word
       "gateway.kafka.consumer.requests.count.p50.service_1499.extra.xyz";
@@ -238,8 +236,7 @@ double Load(size_t keys, uint32_t max_strings) {
 }
 
 // Mean and worst probe length of `keys` once all are interned.
-std::pair<double, uint32_t> ProbeStats(const std::vector<std::string>& keys,
-                                       uint32_t max_strings) {
+std::pair<double, uint32_t> ProbeStats(const std::vector<std::string>& keys, uint32_t max_strings) {
   StringDictionary dict(max_strings + 1, 1 << 22);  // + the empty string
   for (const std::string& k : keys) EXPECT_NE(dict.Intern(k), StringDictionary::kNotAdded);
   double total = 0;
@@ -268,8 +265,8 @@ TEST(StringDictionaryTest, ProbesStayShortOnTheBenchNamePopulation) {
   const double load = Load(keys.size(), max_strings + 1);
   const double ideal = (1 + 1 / (1 - load)) / 2;
   const auto [mean, worst] = ProbeStats(keys, max_strings);
-  std::printf("bench names: load %.2f, mean probes %.3f (random hash %.3f), worst %u\n", load,
-              mean, ideal, worst);
+  std::printf("bench names: load %.2f, mean probes %.3f (random hash %.3f), worst %u\n", load, mean,
+              ideal, worst);
   EXPECT_LT(mean, ideal * 1.15) << "load " << load;
   EXPECT_LE(worst, 16u);
 }
@@ -281,8 +278,8 @@ TEST(StringDictionaryTest, ProbesStayShortOnNamesDifferingOnlyInASuffixDigit) {
     const double load = Load(6000, 6001);
     const double ideal = (1 + 1 / (1 - load)) / 2;
     const auto [mean, worst] = ProbeStats(keys, 6000);
-    std::printf("%s<i>: load %.2f, mean probes %.3f (random hash %.3f), worst %u\n",
-                prefix.c_str(), load, mean, ideal, worst);
+    std::printf("%s<i>: load %.2f, mean probes %.3f (random hash %.3f), worst %u\n", prefix.c_str(),
+                load, mean, ideal, worst);
     EXPECT_LT(mean, ideal * 1.15) << prefix << " load " << load;
     EXPECT_LE(worst, 16u) << prefix;
   }
