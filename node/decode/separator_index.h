@@ -10,7 +10,8 @@
 // The build flags stop at x86-64-v2 (SSE4.2) so the binary runs on any server since
 // Nehalem; the AVX2 and AVX-512BW builders are compiled with per-function target
 // attributes and chosen once per process from CPUID, SSE2 being the fallback. With
-// AVX-512BW one compare yields a whole 64-bit bitmap word, the index's own unit.
+// AVX-512BW a compare yields a bit mask directly (no movemask), and a masked load reads
+// the tail without touching bytes past the span.
 #ifndef FIREHOSE_NODE_DECODE_SEPARATOR_INDEX_H_
 #define FIREHOSE_NODE_DECODE_SEPARATOR_INDEX_H_
 
@@ -24,8 +25,9 @@ namespace firehose::decode {
 enum class Separator : uint8_t { kNewline, kPipe, kColon, kComma };
 
 // The builders; each produces the same index. Named so tests and benchmarks can run
-// every one this CPU supports, not only the one the dispatch picks.
-enum class SeparatorIndexImpl : uint8_t { kSse2, kAvx2, kAvx512 };
+// every one this CPU supports, not only the one the dispatch picks. kAvx512Vl uses
+// AVX-512BW mask compares on 256-bit registers, kAvx512 on 512-bit ones.
+enum class SeparatorIndexImpl : uint8_t { kSse2, kAvx2, kAvx512Vl, kAvx512 };
 
 const char* SeparatorIndexImplName(SeparatorIndexImpl impl);
 
@@ -33,11 +35,14 @@ class SeparatorIndex {
  public:
   // Whether this CPU (and OS) can run `impl`; kSse2 always.
   static bool Supported(SeparatorIndexImpl impl);
-  // Environment variable naming a builder ("sse2", "avx2", "avx512bw") to use instead
-  // of the widest: for A/B measurements in one binary, or a CPU where AVX-512 costs
-  // clock speed. Read once per process.
+  // Environment variable naming a builder ("sse2", "avx2", "avx512vl", "avx512bw") to
+  // use instead of the preferred one: for A/B measurements in one binary, or to try
+  // the 512-bit builder on a CPU whose clock does not drop for it. Read once.
   static constexpr char kImplEnv[] = "FIREHOSE_SEPARATOR_INDEX";
-  // The builder named by `requested` if known and supported, else the widest supported.
+  // The builder named by `requested` if known and supported, else the preferred
+  // supported one: kAvx512Vl, then kAvx2, then kSse2. kAvx512 is never preferred: on
+  // Skylake-SP/Cascade Lake its 512-bit compares lower the core's clock for the whole
+  // worker path (measured: +90 ns per packet there, though Build() alone is faster).
   static SeparatorIndexImpl Choose(const char* requested);
   // Choose(getenv(kImplEnv)), decided on the first call, then a load.
   static SeparatorIndexImpl Best();

@@ -64,7 +64,7 @@ void BM_Build(benchmark::State& state) {
 }
 BENCHMARK(BM_Build)
     ->ArgNames({"impl", "lines_or_bytes"})
-    ->ArgsProduct({{0, 1, 2}, {1, 3, 1472, 8192}});
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 3, 1472, 8192}});
 
 }  // namespace
 }  // namespace firehose::decode
