@@ -201,16 +201,22 @@ std::optional<StatsdError> StatsdDecoder::ParseIndexedLine(std::string_view line
         seen_tags = true;
         // "#" alone is an empty tag entry. Every entry, including after the last
         // ',', must be non-empty.
+        // The count lives in a local until the end: stores into record->tags could
+        // alias record->tag_count as far as the compiler knows, which made it reload
+        // and store the count on every tag.
         const char* tag = section + 1;
+        std::string_view* const tags = record->tags;
+        int tag_count = 0;
         while (true) {
           const char* comma = index.Find(tag, section_end, Separator::kComma);
           const char* tag_end = comma ? comma : section_end;
           if (tag == tag_end) return StatsdError::kBadTag;
-          if (record->tag_count == kMaxStatsdTags) return StatsdError::kTooManyTags;
-          record->tags[record->tag_count++] = std::string_view(tag, tag_end - tag);
+          if (tag_count == kMaxStatsdTags) return StatsdError::kTooManyTags;
+          tags[tag_count++] = std::string_view(tag, tag_end - tag);
           if (comma == nullptr) break;
           tag = comma + 1;
         }
+        record->tag_count = tag_count;
         break;
       }
       case 'c':
