@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "node/batch/string_dictionary.h"
 #include "node/common/packet_meta.h"
@@ -54,6 +56,13 @@ struct BatchIndexes {
   ProbeTable sources;
 };
 
+// What the export thread stamps on a batch: the fields ToProto leaves to its caller.
+struct BatchHeader {
+  std::string_view node_id;
+  uint64_t epoch = 0;
+  uint64_t seq = 0;
+};
+
 class BatchBuilder {
  public:
   // Dictionary capacities for `limits`; BatchIndexes are sized from the same numbers.
@@ -87,7 +96,14 @@ class BatchBuilder {
   // Fills every field of `out` that the builder knows (not node_id, epoch or seq).
   void ToProto(v1::Batch* out) const;
 
+  // Replaces *out with the serialized firehose.v1.SubscribeResponse{batch} of this batch
+  // and `header`: byte for byte what ToProto + header + SerializeAsString give, written
+  // straight from the columns into one buffer (no message, no per-string allocation).
+  // Defined in batch_wire_encoder.cc.
+  void EncodeResponse(const BatchHeader& header, std::string* out) const;
+
  private:
+  friend class BatchWireEncoder;  // EncodeResponse's column walk (batch_wire_encoder.cc)
   uint32_t InternSource(const PacketMeta& meta);
   // The sender interned last and its index (kNotAdded: none yet in this batch).
   PacketMeta last_source_;
