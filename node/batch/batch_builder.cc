@@ -172,13 +172,15 @@ AddResult BatchBuilder::AddStatsd(const decode::StatsdRecord& record,
       container == StringDictionary::kNotAdded || source == StringDictionary::kNotAdded) {
     return records_ == 0 ? AddResult::kTooLarge : AddResult::kFull;
   }
-  const uint32_t tag_base = tags_used_;
+  // A local pointer: Intern() writes the arena through char*, which may alias any
+  // member, so tags_ itself would be reloaded after every tag.
+  uint32_t* const tag_out = tags_.get() + tags_used_;
   for (int i = 0; i < record.tag_count; ++i) {
     const uint32_t tag = strings_.Intern(record.tags[i]);
     if (tag == StringDictionary::kNotAdded) {
       return records_ == 0 ? AddResult::kTooLarge : AddResult::kFull;
     }
-    tags_[tag_base + i] = tag;
+    tag_out[i] = tag;
   }
 
   NoteReceive(meta);
@@ -186,7 +188,6 @@ AddResult BatchBuilder::AddStatsd(const decode::StatsdRecord& record,
   tags_used_ += record.tag_count;
   name_[r] = name;
   value_[r] = record.value;
-  type_[r] = static_cast<uint8_t>(record.type);
   sample_rate_[r] = record.sample_rate;
   tag_count_[r] = static_cast<uint32_t>(record.tag_count);
   source_[r] = source;
@@ -195,6 +196,9 @@ AddResult BatchBuilder::AddStatsd(const decode::StatsdRecord& record,
   text_[r] = text;
   timestamp_[r] = record.timestamp_unix_seconds;
   container_id_[r] = container;
+  // Last: a byte store may alias anything, so every column pointer after it would be
+  // reloaded.
+  type_[r] = static_cast<uint8_t>(record.type);
   return AddResult::kAdded;
 }
 
