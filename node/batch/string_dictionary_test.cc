@@ -158,6 +158,24 @@ TEST(StringDictionaryTest, DictionariesSharingATableTakeTurns) {
   }
 }
 
+// A refused string leaves no trace: no slot claims it, so the next lookup refuses it
+// again rather than returning an index for bytes that were never stored.
+TEST(StringDictionaryTest, RefusalLeavesNothingBehind) {
+  const std::string name = "api.http.request.duration.p95.service_1234";  // 42 bytes
+  StringDictionary dict(8, 49);
+  ASSERT_EQ(dict.Intern("env:prod"), 1u);
+  EXPECT_EQ(dict.Intern(name), StringDictionary::kNotAdded);  // 8 + 42 > 49
+  EXPECT_EQ(dict.Intern(name), StringDictionary::kNotAdded);
+  EXPECT_EQ(dict.size(), 2u);
+  EXPECT_EQ(dict.bytes_used(), 8u);
+  EXPECT_EQ(dict.Intern("host:web-1"), 2u);
+  EXPECT_EQ(dict.Get(2), "host:web-1");
+  EXPECT_EQ(dict.Intern("env:prod"), 1u);
+  dict.Clear();
+  EXPECT_EQ(dict.Intern(name), 1u);
+  EXPECT_EQ(dict.Get(1), name);
+}
+
 TEST(StringDictionaryTest, ZeroBytesAreDataNotPadding) {
   StringDictionary dict(16, 1024);
   const std::string a("a", 1);
