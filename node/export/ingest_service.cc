@@ -2,15 +2,16 @@
 // and heartbeats; see the header.
 #include "node/export/ingest_service.h"
 
+#include <memory>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
-#include "node/export/grpc_server.h"
 #include "grpcpp/impl/rpc_service_method.h"
 #include "grpcpp/support/method_handler.h"
 #include "grpcpp/support/sync_stream.h"
+#include "node/export/grpc_server.h"
 #include "spdlog/spdlog.h"
 
 namespace firehose::exporter {
@@ -44,16 +45,22 @@ grpc::ByteBuffer EpochChangeNotice(uint64_t previous_epoch, uint64_t epoch) {
   return Serialize(notice);
 }
 
-// The shared serialised bytes of an unchanged published batch, without copying them:
-// the slice keeps the batch's serialisation alive until gRPC has sent it.
-grpc::ByteBuffer SharedBytes(const PublishedBatch& batch) {
-  if (batch.serialized == nullptr) return Serialize(*batch.message);
-  const std::string& bytes = batch.serialized->Get(*batch.message);
-  auto* keep = new std::shared_ptr<SerializedOnce>(batch.serialized);
+// A slice over `bytes` that keeps `owner` (what holds them) alive until gRPC is done.
+template <typename Owner>
+grpc::ByteBuffer SliceOf(const std::string& bytes, const std::shared_ptr<Owner>& owner) {
+  auto* keep = new std::shared_ptr<Owner>(owner);
   grpc::Slice slice(
       const_cast<char*>(bytes.data()), bytes.size(),
-      [](void* p) { delete static_cast<std::shared_ptr<SerializedOnce>*>(p); }, keep);
+      [](void* p) { delete static_cast<std::shared_ptr<Owner>*>(p); }, keep);
   return grpc::ByteBuffer(&slice, 1);
+}
+
+// The shared serialised bytes of an unchanged published batch, without copying them:
+// the encoded bytes as published, or the message's one shared serialisation.
+grpc::ByteBuffer SharedBytes(const PublishedBatch& batch) {
+  if (batch.encoded != nullptr) return SliceOf(batch.encoded->bytes(), batch.encoded);
+  if (batch.serialized == nullptr) return Serialize(*batch.message);
+  return SliceOf(batch.serialized->Get(*batch.message), batch.serialized);
 }
 
 }  // namespace
@@ -178,8 +185,7 @@ grpc::Status IngestService::Subscribe(grpc::ServerContext* context,
   // The token's consumer name is the trustworthy part of the label.
   if (!auth->second.empty()) name = absl::StrCat(auth->second, "/", name);
   uint64_t stream_epoch = 0;
-  absl::StatusOr<std::shared_ptr<Subscription>> joined =
-      Join(request, name, writer, &stream_epoch);
+  absl::StatusOr<std::shared_ptr<Subscription>> joined = Join(request, name, writer, &stream_epoch);
   if (!joined.ok()) return ToGrpc(joined.status());
   std::shared_ptr<Subscription> subscription = *std::move(joined);
   spdlog::info("subscriber {} connected from {}", name, context->peer());
@@ -206,7 +212,17 @@ grpc::Status IngestService::Subscribe(grpc::ServerContext* context,
         if (filter->PassesEverything()) {
           open = writer->Write(SharedBytes(item.batch));
         } else {
-          records = filter->Apply(item.batch.message->batch(), filtered.mutable_batch());
+          // An encoded batch is parsed here, once for all filtered streams.
+          const v1::SubscribeResponse* message = item.batch.Message();
+          if (message == nullptr) {
+            result = grpc::Status(
+                grpc::StatusCode::INTERNAL,
+                absl::StrCat("batch seq ", item.batch.seq, " could not be parsed for filtering"));
+            subscription->MarkAbandoned();
+            open = false;
+            break;
+          }
+          records = filter->Apply(message->batch(), filtered.mutable_batch());
           open = writer->Write(Serialize(filtered));
         }
         if (open) {

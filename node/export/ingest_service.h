@@ -5,8 +5,10 @@
 //
 // The method is registered "raw" (request and responses as grpc::ByteBuffer, same
 // wire format as the generated service): a batch sent unchanged to many subscribers is
-// serialised once and its bytes shared, instead of once per subscriber. Filtered
-// subscribers get their own copy, built and serialised on their own stream thread.
+// sent as one shared buffer, instead of serialised once per subscriber: for ingestd's
+// batches, the bytes the publisher encoded. Filtered subscribers get their own copy,
+// built from the message (parsed from those bytes once per batch, by the first stream
+// that needs it) and serialised on their own stream thread.
 //
 // Authorisation: with consumer tokens configured, every call must carry
 // `authorization: Bearer <token>` metadata; tokens are compared in constant time and

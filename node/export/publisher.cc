@@ -2,9 +2,8 @@
 #include "node/export/publisher.h"
 
 #include <memory>
+#include <string>
 #include <utility>
-
-#include "proto/firehose/v1/ingest.pb.h"
 
 namespace firehose::exporter {
 namespace {
@@ -32,30 +31,21 @@ Publisher::~Publisher() {
 }
 
 void Publisher::PublishOne(batch::Batcher* batcher, batch::BatchBuilder* builder) {
-  // On its own arena: a few fixed-size blocks per batch, which do not fragment the heap.
-  std::shared_ptr<v1::SubscribeResponse> message = NewBatchMessage();
-  v1::Batch* wire = message->mutable_batch();
-  builder->ToProto(wire);
-  const uint32_t records = builder->record_count();
-  // The builder's running estimate of the encoded size: exact sizes would cost the
-  // export thread a walk over every column of every batch.
-  const uint64_t approx_bytes = builder->approx_bytes();
-  batcher->Release(builder);  // give the builder back to the worker as soon as possible
-
   const uint64_t epoch = epoch_.load(std::memory_order_relaxed);
   const uint64_t seq = seq_.load(std::memory_order_relaxed) + 1;
-  wire->set_node_id(node_id_);
-  wire->set_epoch(epoch);
-  wire->set_seq(seq);
+  // The wire bytes straight from the columns: one allocation per batch, no message.
+  // Streams that need a message parse one from these, on their own thread.
+  std::string bytes;
+  builder->EncodeResponse(batch::BatchHeader{node_id_, epoch, seq}, &bytes);
+  const uint32_t records = builder->record_count();
+  batcher->Release(builder);  // give the builder back to the worker as soon as possible
   seq_.store(seq, std::memory_order_relaxed);
 
   cumulative_records_ += records;
   PublishedBatch published;
-  // The replay ring is bounded by the memory its batches hold, not by their wire size.
-  published.bytes = ReplayFootprint(*message, approx_bytes);
-  published.message = std::move(message);
-  // Serialised once, lazily, by the first stream that sends it unchanged.
-  published.serialized = std::make_shared<SerializedOnce>();
+  published.encoded = std::make_shared<EncodedBatch>(std::move(bytes));
+  // The replay ring is bounded by the memory its batches hold: here the bytes alone.
+  published.bytes = ReplayFootprint(*published.encoded);
   published.epoch = epoch;
   published.seq = seq;
   published.records = records;

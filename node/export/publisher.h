@@ -1,6 +1,6 @@
 // The export thread's loop: takes finished batches from every worker's hand-off ring,
-// stamps them with node_id, epoch and the next sequence number, turns them into wire
-// messages and gives them to the subscriber hub.
+// stamps them with node_id, epoch and the next sequence number, encodes them straight
+// into wire bytes (BatchBuilder::EncodeResponse) and gives them to the subscriber hub.
 //
 // There is one Publisher per node, so sequence numbers increase by exactly one per
 // batch without any coordination between workers.

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <memory>
 
-#include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
 #include "node/export/grpc_server.h"
 #include "node/export/ingest_service.h"
 #include "proto/firehose/v1/ingest.grpc.pb.h"
@@ -78,8 +78,9 @@ TEST(PublisherTest, StandbyDropsAndCountsAndPromotionRestartsSeq) {
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].epoch, 7u);
   EXPECT_EQ(got[0].seq, 1u);
-  EXPECT_EQ(got[0].message->batch().seq(), 1u);
-  EXPECT_EQ(got[0].message->batch().epoch(), 7u);
+  ASSERT_NE(got[0].Message(), nullptr);
+  EXPECT_EQ(got[0].Message()->batch().seq(), 1u);
+  EXPECT_EQ(got[0].Message()->batch().epoch(), 7u);
   EXPECT_EQ(got[1].seq, 2u);
   EXPECT_EQ(got[1].cumulative_records, 4u);
 
@@ -97,6 +98,42 @@ TEST(PublisherTest, StandbyDropsAndCountsAndPromotionRestartsSeq) {
                 publisher.counters().standby_dropped_records.Get());
 }
 
+TEST(PublisherTest, PublishesEncodedBytesAndParsesOnlyWhenAsked) {
+  batch::Batcher batcher(0, kLimits, 8, 1'000'000);
+  HubOptions options;
+  options.queue_capacity = 16;
+  options.replay_bytes = 1 << 20;
+  SubscriberHub hub(options);
+  Publisher publisher("node-a", 5, {&batcher}, &hub);
+  std::shared_ptr<Subscription> subscription = hub.Add("sub");
+  AddRecords(batcher, 2);
+  ASSERT_EQ(publisher.PollOnce(), 1);
+  std::vector<PublishedBatch> got = Drain(*subscription);
+  ASSERT_EQ(got.size(), 1u);
+  const PublishedBatch& published = got[0];
+  ASSERT_NE(published.encoded, nullptr);
+  EXPECT_EQ(published.message, nullptr);
+  // The ring is charged the bytes, and nothing was parsed on the export thread.
+  EXPECT_EQ(published.bytes, ReplayFootprint(*published.encoded));
+  EXPECT_EQ(hub.stats().replay.bytes, published.bytes);
+  EXPECT_EQ(published.encoded->parsed_bytes(), 0u);
+
+  v1::SubscribeResponse wire;
+  ASSERT_TRUE(wire.ParseFromString(published.encoded->bytes()));
+  EXPECT_EQ(wire.batch().node_id(), "node-a");
+  EXPECT_EQ(wire.batch().epoch(), 5u);
+  EXPECT_EQ(wire.batch().seq(), 1u);
+  EXPECT_EQ(wire.batch().record_count(), 2u);
+  EXPECT_EQ(wire.batch().statsd().name_size(), 2);
+  EXPECT_EQ(wire.batch().strings(wire.batch().statsd().name(0)), "requests");
+
+  const v1::SubscribeResponse* message = published.Message();
+  ASSERT_NE(message, nullptr);
+  EXPECT_EQ(message->SerializeAsString(), published.encoded->bytes());
+  EXPECT_GT(published.encoded->parsed_bytes(), 0u);
+  EXPECT_EQ(hub.stats().replay.bytes, published.bytes + published.encoded->parsed_bytes());
+}
+
 TEST(PublisherTest, SubscriberReceivesEpochChangeNoticeThenNewEpochFromSeqOne) {
   batch::Batcher batcher(0, kLimits, 8, 1'000'000);
   SubscriberHub hub(16);
@@ -108,8 +145,8 @@ TEST(PublisherTest, SubscriberReceivesEpochChangeNoticeThenNewEpochFromSeqOne) {
   absl::StatusOr<StartedServer> server = StartGrpcServer({"127.0.0.1:0"}, &service);
   ASSERT_TRUE(server.ok()) << server.status();
 
-  auto stub = v1::Ingest::NewStub(
-      grpc::CreateChannel(server->address, grpc::InsecureChannelCredentials()));
+  auto stub =
+      v1::Ingest::NewStub(grpc::CreateChannel(server->address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   v1::SubscribeRequest request;

@@ -5,15 +5,21 @@
 // running record count per sequence number (8 bytes per batch), so that a subscriber
 // asking for batches that have already left the ring is told exactly how many records
 // it missed, not just how many batches.
+//
+// Batches reach the ring in one of two forms: ingestd's publisher hands over wire bytes
+// (EncodedBatch, 1x the encoded size), message-building producers such as the relay a
+// message on its arena (3-4x). Either way the budget charges the memory held.
 #ifndef FIREHOSE_NODE_EXPORT_REPLAY_RING_H_
 #define FIREHOSE_NODE_EXPORT_REPLAY_RING_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -23,7 +29,8 @@
 namespace firehose::exporter {
 
 // The serialised form of a published message, made at most once, by whichever stream
-// writes it first, and then shared by every stream that sends the message unchanged.
+// writes it first, and then shared by every stream that sends the message unchanged
+// (producers that publish a message; encoded batches already are bytes).
 class SerializedOnce {
  public:
   const std::string& Get(const v1::SubscribeResponse& message) {
@@ -47,11 +54,52 @@ class SerializedOnce {
   std::string bytes_;
 };
 
-// A batch as published: the shared wire message plus what gap accounting needs.
+// A batch published as wire bytes (ingestd's publisher: BatchBuilder::EncodeResponse,
+// the serialized SubscribeResponse). Every stream that sends the batch unchanged sends
+// these bytes; a stream that needs the message (record filters) gets it parsed from
+// them once, on the first such stream's thread, never on the export thread, and shared
+// by every later one.
+//
+// Memory: the ring charges the bytes when the batch is appended and the parsed message
+// (its heap, as ReplayFootprint measures it) when and if it is made, for as long as the
+// ring retains the batch, so its budget counts what its batches actually hold. A parse
+// raises the ring's total at once; the excess is evicted at the next Append.
+class EncodedBatch {
+ public:
+  explicit EncodedBatch(std::string bytes) : bytes_(std::move(bytes)) {}
+  EncodedBatch(const EncodedBatch&) = delete;
+  EncodedBatch& operator=(const EncodedBatch&) = delete;
+
+  const std::string& bytes() const { return bytes_; }
+  // The message, parsed on the first call (any thread); null if the bytes do not parse,
+  // which the encoder's byte-for-byte test against protobuf rules out for its output.
+  const v1::SubscribeResponse* message();
+  // Heap of the parsed message; 0 until message() made it.
+  uint64_t parsed_bytes() const ABSL_LOCKS_EXCLUDED(charge_mu_);
+
+ private:
+  friend class ReplayRing;
+  // The ring retaining this batch adds the parsed message's heap to `sink` (null: left
+  // the ring), now if it is already parsed, else when it is.
+  void ChargeParsedTo(std::shared_ptr<std::atomic<uint64_t>> sink) ABSL_LOCKS_EXCLUDED(charge_mu_);
+
+  const std::string bytes_;
+  std::once_flag parse_once_;
+  std::shared_ptr<v1::SubscribeResponse> parsed_;  // written once, under parse_once_
+  bool parse_ok_ = false;
+  mutable absl::Mutex charge_mu_;
+  uint64_t parsed_bytes_ ABSL_GUARDED_BY(charge_mu_) = 0;
+  std::shared_ptr<std::atomic<uint64_t>> sink_ ABSL_GUARDED_BY(charge_mu_);
+};
+
+// A batch as published: the shared wire message or bytes, plus what gap accounting needs.
 struct PublishedBatch {
+  // Set by producers that build a message (the relay, tests); null for encoded batches.
   std::shared_ptr<const v1::SubscribeResponse> message;
-  // Optional: present when the publisher wants the message serialised once for all.
+  // Optional, with `message`: present when the producer wants it serialised once for all.
   std::shared_ptr<SerializedOnce> serialized;
+  // Set instead of `message` by ingestd's publisher: the bytes, and the message on demand.
+  std::shared_ptr<EncodedBatch> encoded;
   uint64_t epoch = 0;
   uint64_t seq = 0;
   uint32_t records = 0;
@@ -60,6 +108,11 @@ struct PublishedBatch {
   // What the replay ring's byte budget charges for this batch: its memory, from
   // ReplayFootprint() (tests and the relay may charge any other consistent measure).
   uint64_t bytes = 0;
+
+  // The message: `message`, or `encoded` parsed on first need (null if it cannot be).
+  const v1::SubscribeResponse* Message() const {
+    return encoded != nullptr ? encoded->message() : message.get();
+  }
 };
 
 // The memory a batch holds while it sits in the replay ring: the message's own heap
@@ -70,7 +123,15 @@ struct PublishedBatch {
 // varying amount of it as batch sizes varied, which showed as RSS creeping and
 // wobbling by several MiB. Costs the export thread 10-25 us per batch.
 // For a message on an Arena (NewBatchMessage), the arena's unused block tails count too.
+// This is for producers that publish a message (the relay); ingestd's publisher
+// publishes bytes and charges the overload below.
 uint64_t ReplayFootprint(const v1::SubscribeResponse& message, uint64_t encoded_bytes);
+
+// What an encoded batch holds when published: its bytes (the string's allocation),
+// 1.0x the encoded size instead of the message's 3-4x. The message parsed from them
+// later, if any stream needs one, is charged by the ring when it is made (see
+// EncodedBatch), not here, so it is never counted twice.
+uint64_t ReplayFootprint(const EncodedBatch& batch);
 
 // An empty message for the export thread to build one published batch in, on its own
 // protobuf Arena that lives as long as the last holder of the message (ring, subscriber
@@ -115,6 +176,8 @@ class ReplayRing {
 
  private:
   std::optional<uint64_t> RecordsBeforeLocked(uint64_t seq) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Takes the oldest batch out; its parsed message stops counting.
+  void PopOldestLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const uint64_t max_bytes_;
   const size_t index_batches_;
@@ -124,6 +187,10 @@ class ReplayRing {
   uint64_t last_cumulative_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<PublishedBatch> batches_ ABSL_GUARDED_BY(mu_);
   uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Heap of the messages parsed from retained encoded batches (EncodedBatch adds to it
+  // from stream threads, hence atomic and shared; the ring's total is bytes_ + this).
+  const std::shared_ptr<std::atomic<uint64_t>> parsed_bytes_ =
+      std::make_shared<std::atomic<uint64_t>>(0);
   uint64_t evicted_ ABSL_GUARDED_BY(mu_) = 0;
   // cumulative_records of seqs index_base_ .. index_base_ + index_count_ - 1, seq s at
   // index_[s % index_batches_]. Allocated whole at construction, so that the node's

@@ -1,9 +1,11 @@
-// Tests that the replay ring is bounded by the memory its batches hold (ReplayFootprint),
-// not by their encoded size, which for columnar batches is a fraction of their heap, and
-// that a batch built on its own arena (NewBatchMessage) lives as long as its holders.
+// Tests that the replay ring is bounded by the memory its batches hold (ReplayFootprint):
+// a message's heap, not its encoded size, which for columnar batches is a fraction of
+// it; an encoded batch's bytes, plus the message parsed from them while it is retained;
+// and that a batch built on its own arena (NewBatchMessage) lives as long as its holders.
 #include "node/export/replay_ring.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -77,6 +79,69 @@ TEST(ReplayFootprintTest, RingHoldsBatchesUpToItsMemoryBudget) {
   EXPECT_FALSE(ring.Get(1, 6).has_value());
   ASSERT_TRUE(ring.Get(1, 7).has_value());
   EXPECT_EQ(ring.Get(1, 7)->message->batch().seq(), 7u);
+}
+
+PublishedBatch Encoded(uint64_t seq, int records, int names, uint64_t epoch = 1) {
+  PublishedBatch batch;
+  batch.encoded =
+      std::make_shared<EncodedBatch>(StatsdBatch(seq, records, names)->SerializeAsString());
+  batch.epoch = epoch;
+  batch.seq = seq;
+  batch.records = static_cast<uint32_t>(records);
+  batch.cumulative_records = seq * static_cast<uint64_t>(records);
+  batch.bytes = ReplayFootprint(*batch.encoded);
+  return batch;
+}
+
+TEST(EncodedBatchTest, ParsedOnceOnFirstNeedAndChargedWhileRetained) {
+  ReplayRing ring(uint64_t{1} << 30);
+  const PublishedBatch a = Encoded(1, 1024, 300);
+  EXPECT_GE(a.bytes, a.encoded->bytes().size());
+  EXPECT_LT(a.bytes, a.encoded->bytes().size() + 64);  // the bytes, nothing more
+  ring.Append(a);
+  EXPECT_EQ(ring.stats().bytes, a.bytes);
+  EXPECT_EQ(a.encoded->parsed_bytes(), 0u);  // nothing parsed until a stream asks
+
+  const v1::SubscribeResponse* message = a.Message();
+  ASSERT_NE(message, nullptr);
+  EXPECT_EQ(message->batch().seq(), 1u);
+  EXPECT_EQ(message->batch().statsd().name_size(), 1024);
+  EXPECT_EQ(message->SerializeAsString(), a.encoded->bytes());
+  EXPECT_EQ(ring.Get(1, 1)->Message(), message);  // every holder shares the one parse
+  const uint64_t parsed = a.encoded->parsed_bytes();
+  // The parsed message's heap is several times the bytes, and the ring now counts it.
+  EXPECT_GT(parsed, 2 * a.bytes);
+  EXPECT_EQ(ring.stats().bytes, a.bytes + parsed);
+
+  // A new epoch empties the ring, and with it the parsed message's charge.
+  const PublishedBatch b = Encoded(1, 16, 4, /*epoch=*/2);
+  ring.Append(b);
+  EXPECT_EQ(ring.stats().bytes, b.bytes);
+  // A parse after the batch left the ring is not charged to it.
+  ASSERT_NE(Encoded(1, 16, 4).Message(), nullptr);
+  EXPECT_EQ(ring.stats().bytes, b.bytes);
+}
+
+TEST(EncodedBatchTest, RingEvictsWhatAParseAddedAtTheNextAppend) {
+  const PublishedBatch probe = Encoded(1, 1024, 300);
+  const uint64_t budget = 4 * probe.bytes + probe.bytes / 2;
+  ReplayRing ring(budget);
+  for (uint64_t seq = 1; seq <= 4; ++seq) ring.Append(Encoded(seq, 1024, 300));
+  ASSERT_EQ(ring.stats().batches, 4u);  // as bytes, four fit
+
+  ASSERT_NE(ring.Get(1, 4)->Message(), nullptr);  // a filtered stream parses seq 4
+  EXPECT_GT(ring.stats().bytes, budget);          // over until the next append...
+  ring.Append(Encoded(5, 1024, 300));
+  const ReplayRingStats stats = ring.stats();
+  EXPECT_LE(stats.bytes, budget);  // ...which evicts down to the budget
+  EXPECT_LT(stats.batches, 4u);
+  uint64_t held = 0;
+  for (uint64_t seq = stats.first_seq; seq <= 5; ++seq) {
+    const std::optional<PublishedBatch> kept = ring.Get(1, seq);
+    ASSERT_TRUE(kept.has_value());
+    held += kept->bytes + kept->encoded->parsed_bytes();
+  }
+  EXPECT_EQ(stats.bytes, held);
 }
 
 TEST(NewBatchMessageTest, LivesOnItsOwnArenaAsLongAsAnyHolder) {
