@@ -208,6 +208,7 @@ class Writer {
   }
   void RepeatedBytes(uint32_t field, std::string_view b) {
     Delimit(field, b.size());
+    if (b.empty()) return;  // an empty view's data() may be null
     std::memcpy(p_, b.data(), b.size());
     p_ += b.size();
   }
