@@ -1,14 +1,18 @@
-// Subscribe throughput and fan-out cost, measured over real gRPC on loopback.
+// Subscribe throughput and the export thread's cost, measured over real gRPC on loopback.
 //
 // The export stage (hub, replay ring, IngestService on a real server) runs in-process
-// with realistic statsd batches (4096 records, 500-name dictionary, 64 senders, one or
-// two tags each); real clients read and parse every message. Reports:
-//   - records/s one subscriber receives (wall clock, from first to last batch);
-//   - the export thread's CPU per published batch (CLOCK_THREAD_CPUTIME_ID) with N
-//     subscribers, the cost fan-out adds next to the lcores, which only ever meet the
-//     export side through their SPSC hand-off rings.
-// --serialize=shared sends unchanged batches as one shared serialisation (what ingestd
-// does); --serialize=per_subscriber serialises per write (gRPC's default), for contrast.
+// with a realistic statsd batch in a real BatchBuilder (4096 records, 500-name
+// dictionary, 64 senders, one or two tags each); real clients read and parse every
+// message. Each batch is published as ingestd's publisher does it. Reports:
+//   - records/s the slowest subscriber receives (wall clock, from first to last batch);
+//   - the export thread's CPU per published batch (CLOCK_THREAD_CPUTIME_ID): turning the
+//     builder into what is published, the replay ring's charge, hub append, eviction and
+//     one queue push per subscriber; and the conversion's share of it;
+//   - what the replay ring is charged per batch it holds.
+// --export=encoded (what ingestd does): BatchBuilder::EncodeResponse, the bytes shared by
+// every unfiltered stream. --export=message: the earlier publisher, ToProto into a message
+// on its own arena and ReplayFootprint's SpaceUsedLong charge, kept for before/after runs;
+// with it --serialize=per_subscriber serialises per write (gRPC's default), for contrast.
 //
 //   bazel run --config=release //node/export:subscribe_benchmark -- --subscribers=1
 #include <time.h>
@@ -16,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,9 +28,11 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "node/batch/batch_builder.h"
 #include "node/export/grpc_server.h"
 #include "node/export/ingest_service.h"
 #include "node/export/subscriber_hub.h"
@@ -35,7 +42,11 @@ ABSL_FLAG(int, batches, 2000, "Batches to publish.");
 ABSL_FLAG(int, records_per_batch, 4096, "Records per batch.");
 ABSL_FLAG(int, subscribers, 1, "Concurrent subscribers.");
 ABSL_FLAG(bool, filtered, false, "Subscribers use a name-prefix filter (keeps ~half).");
-ABSL_FLAG(std::string, serialize, "shared", "shared or per_subscriber.");
+ABSL_FLAG(std::string, serialize, "shared",
+          "--export=message only: shared (one serialisation for all) or per_subscriber.");
+ABSL_FLAG(std::string, export, "encoded",
+          "encoded (EncodeResponse, ingestd's publisher) or message (ToProto on an arena, "
+          "the publisher before it).");
 
 namespace firehose::exporter {
 namespace {
@@ -52,38 +63,32 @@ double ThreadCpuSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-std::shared_ptr<v1::SubscribeResponse> MakeBatch(int records) {
-  auto message = std::make_shared<v1::SubscribeResponse>();
-  v1::Batch* b = message->mutable_batch();
-  b->set_node_id("bench-node");
-  b->set_epoch(1);
-  b->add_strings("");
+// A statsd batch as a worker builds it: `records` records over kNames names from
+// kSenders senders, one or two tags each, 250 ns apart.
+void FillBuilder(batch::BatchBuilder& builder, int records) {
+  std::vector<std::string> names;
   for (int i = 0; i < kNames; ++i) {
-    b->add_strings(absl::StrCat(i % 2 == 0 ? "api." : "db.", "service.metric.", i));
+    names.push_back(absl::StrCat(i % 2 == 0 ? "api." : "db.", "service.metric.", i));
   }
-  b->add_strings("env:prod");
-  b->add_strings("region:eu-west-1");
-  for (int s = 0; s < kSenders; ++s) {
-    v1::Endpoint* e = b->add_sources();
-    e->set_address(std::string({10, 1, 0, static_cast<char>(s)}));
-    e->set_port(40000 + s);
-  }
-  v1::StatsdColumns* c = b->mutable_statsd();
+  decode::StatsdRecord record;
+  record.tags[0] = "env:prod";
+  record.tags[1] = "region:eu-west-1";
+  PacketMeta meta;
+  meta.source_address_len = 4;
+  meta.source_address[0] = 10;
+  meta.source_address[1] = 1;
   for (int i = 0; i < records; ++i) {
-    c->add_name(1 + (i * 7) % kNames);
-    c->add_value(i * 0.5);
-    c->add_type(v1::METRIC_TYPE_COUNTER);
-    c->add_sample_rate(1);
-    const int tags = 1 + i % 2;
-    c->add_tag_count(tags);
-    for (int t = 0; t < tags; ++t) c->add_tags(kNames + 1 + t);
-    c->add_source(i % kSenders);
-    c->add_receive_offset_nanos(static_cast<uint64_t>(i) * 250);
-    c->add_flags(0);
-    c->add_text(0);
+    record.name = names[(i * 7) % kNames];
+    record.value = i * 0.5;
+    record.tag_count = 1 + i % 2;
+    meta.source_address[3] = static_cast<uint8_t>(i % kSenders);
+    meta.source_port = static_cast<uint16_t>(40000 + i % kSenders);
+    meta.receive_unix_nanos = 1'700'000'000'000'000'000 + int64_t{i} * 250;
+    if (builder.AddStatsd(record, meta) != batch::AddResult::kAdded) {
+      std::fprintf(stderr, "batch full at record %d\n", i);
+      std::exit(1);
+    }
   }
-  b->set_record_count(records);
-  return message;
 }
 
 struct Reader {
@@ -97,6 +102,11 @@ int Main() {
   const int per_batch = absl::GetFlag(FLAGS_records_per_batch);
   const int subscribers = absl::GetFlag(FLAGS_subscribers);
   const bool shared = absl::GetFlag(FLAGS_serialize) == "shared";
+  const bool encoded = absl::GetFlag(FLAGS_export) == "encoded";
+  if (!encoded && absl::GetFlag(FLAGS_export) != "message") {
+    std::fprintf(stderr, "--export: encoded or message\n");
+    return 2;
+  }
 
   HubOptions hub_options;
   hub_options.queue_capacity = 1024;
@@ -140,17 +150,16 @@ int Main() {
   }
   hub.WaitForSubscribers(subscribers, absl::Seconds(30));
 
-  const std::shared_ptr<v1::SubscribeResponse> prototype = MakeBatch(per_batch);
-  const uint64_t bytes = prototype->ByteSizeLong();
+  batch::BatchLimits limits;
+  limits.max_records = static_cast<uint32_t>(per_batch);
+  limits.max_bytes = 1 << 20;
+  batch::BatchBuilder builder(limits);
+  FillBuilder(builder, per_batch);
+  uint64_t bytes = 0;
   double export_cpu = 0;
+  double convert_cpu = 0;
   uint64_t cumulative = 0;
   for (int i = 1; i <= batches; ++i) {
-    // The copy stands in for BatchBuilder::ToProto, which the export thread also does;
-    // it is excluded from the fan-out cost below.
-    // On its own arena, as ingestd's publisher builds it (eviction then frees a few blocks).
-    std::shared_ptr<v1::SubscribeResponse> message = NewBatchMessage();
-    message->CopyFrom(*prototype);
-    message->mutable_batch()->set_seq(i);
     while (true) {
       uint64_t slowest = UINT64_MAX;
       for (const SubscriberSnapshot& s : hub.Subscribers()) {
@@ -159,14 +168,31 @@ int Main() {
       if (slowest == UINT64_MAX || i - slowest <= kMaxAhead) break;
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
+    // Everything Publisher::PublishOne does on the export thread, but releasing the
+    // builder (the same builder stands in for every batch).
     const double cpu_start = ThreadCpuSeconds();
+    const batch::BatchHeader header{"bench-node", 1, static_cast<uint64_t>(i)};
     cumulative += per_batch;
     PublishedBatch published;
-    // What ingestd's publisher charges the replay ring (inside the timed region: it is
-    // export-thread work); `bytes` stands in for the builder's wire-size estimate.
-    published.bytes = ReplayFootprint(*message, bytes);
-    published.message = std::move(message);
-    if (shared) published.serialized = std::make_shared<SerializedOnce>();
+    if (encoded) {
+      std::string wire;
+      builder.EncodeResponse(header, &wire);
+      convert_cpu += ThreadCpuSeconds() - cpu_start;
+      bytes = wire.size();
+      published.encoded = std::make_shared<EncodedBatch>(std::move(wire));
+      published.bytes = ReplayFootprint(*published.encoded);
+    } else {
+      std::shared_ptr<v1::SubscribeResponse> message = NewBatchMessage();
+      v1::Batch* b = message->mutable_batch();
+      builder.ToProto(b);
+      b->set_node_id(std::string(header.node_id));
+      b->set_epoch(header.epoch);
+      b->set_seq(header.seq);
+      convert_cpu += ThreadCpuSeconds() - cpu_start;
+      published.bytes = ReplayFootprint(*message, builder.approx_bytes());
+      published.message = std::move(message);
+      if (shared) published.serialized = std::make_shared<SerializedOnce>();
+    }
     published.epoch = 1;
     published.seq = i;
     published.records = per_batch;
@@ -175,6 +201,8 @@ int Main() {
     last_seq.store(i);
     export_cpu += ThreadCpuSeconds() - cpu_start;
   }
+  if (!encoded) bytes = hub.ring().Get(1, batches)->message->ByteSizeLong();
+  const ReplayRingStats ring = hub.ring().stats();
   for (std::thread& t : threads) t.join();
 
   double slowest_rate = 1e300;
@@ -185,11 +213,14 @@ int Main() {
     received += r->records.load();
   }
   std::printf(
-      "subscribers=%d filtered=%d serialize=%s batch_records=%d batch_bytes=%llu "
+      "export=%s subscribers=%d filtered=%d serialize=%s batch_records=%d batch_bytes=%llu "
       "records_per_s_slowest_subscriber=%.3g export_cpu_us_per_batch=%.2f "
-      "records_received=%llu\n",
-      subscribers, absl::GetFlag(FLAGS_filtered) ? 1 : 0, shared ? "shared" : "per_subscriber",
-      per_batch, static_cast<unsigned long long>(bytes), slowest_rate, export_cpu / batches * 1e6,
+      "convert_cpu_us_per_batch=%.2f ring_bytes_per_batch=%.0f records_received=%llu\n",
+      encoded ? "encoded" : "message", subscribers, absl::GetFlag(FLAGS_filtered) ? 1 : 0,
+      encoded ? "encoded" : (shared ? "shared" : "per_subscriber"), per_batch,
+      static_cast<unsigned long long>(bytes), slowest_rate, export_cpu / batches * 1e6,
+      convert_cpu / batches * 1e6,
+      ring.batches == 0 ? 0.0 : static_cast<double>(ring.bytes) / static_cast<double>(ring.batches),
       static_cast<unsigned long long>(received));
   hub.Close();
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
@@ -200,6 +231,10 @@ int Main() {
 }  // namespace firehose::exporter
 
 int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Subscribe throughput and export-thread CPU per batch over loopback gRPC; flags:\n"
+      "  --export=encoded|message --subscribers=N --batches=N --records_per_batch=N\n"
+      "  --filtered (name-prefix filter keeping ~half) --serialize=shared|per_subscriber");
   absl::ParseCommandLine(argc, argv);
   return firehose::exporter::Main();
 }
