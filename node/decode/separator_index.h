@@ -72,22 +72,24 @@ class SeparatorIndex {
   }
 
   // First `which` in [first, last), or nullptr; both must lie in the indexed span.
+  //
+  // Most finds end in the word `first` lies in (statsd fields are short), so that case
+  // is one load, one shift and one bit scan: the word shifted down to `first` holds
+  // exactly the separators at or after it. A hit at or past `last` is no hit, which
+  // also covers first >= last; the word read then may be one no Build() covered (only
+  // when first is the span's end), whose bits are stale but always land at or past
+  // `last`. The guard word keeps that read inside the array.
   const char* Find(const char* first, const char* last, Separator which) const {
     const size_t begin = static_cast<size_t>(first - base_);
     const size_t end = static_cast<size_t>(last - base_);
-    if (begin >= end) return nullptr;
     const uint64_t* bits = bits_.data() + kWords * static_cast<size_t>(which);
-    size_t word_index = begin >> 6;
-    const size_t last_word = (end - 1) >> 6;
-    uint64_t word = bits[word_index] & (~uint64_t{0} << (begin & 63));
-    while (word == 0) {
-      if (word_index == last_word) return nullptr;
-      word = bits[++word_index];
+    const uint64_t word = bits[begin >> 6] >> (begin & 63);
+    if (word != 0) [[likely]] {
+      const size_t position = begin + static_cast<size_t>(std::countr_zero(word));
+      return position < end ? base_ + position : nullptr;
     }
-    const size_t position = (word_index << 6) + static_cast<size_t>(std::countr_zero(word));
-    return position < end ? base_ + position : nullptr;
+    return FindInLaterWords(bits, begin, end);
   }
-
  private:
   static constexpr size_t kWords = kMaxBytes / 64;
   static constexpr int kSeparators = 4;
@@ -99,7 +101,23 @@ class SeparatorIndex {
   // says byte 64 * w + i is that separator. Only the words a Build() covered are
   // meaningful; bits past its end are zero. One flat array, so a builder takes one
   // pointer and stores at constant offsets from it.
-  std::array<uint64_t, kSeparators * kWords> bits_;
+  // The last word is a guard that Find() may read but no result depends on. Zeroed once
+  // so no read ever sees indeterminate memory.
+  std::array<uint64_t, kSeparators * kWords + 1> bits_{};
+
+  // Find() past the word holding `begin`: the words after it, up to the one holding
+  // end - 1.
+  const char* FindInLaterWords(const uint64_t* bits, size_t begin, size_t end) const {
+    for (size_t word_index = (begin >> 6) + 1; word_index << 6 < end; ++word_index) {
+      const uint64_t word = bits[word_index];
+      if (word != 0) {
+        const size_t position =
+            (word_index << 6) + static_cast<size_t>(std::countr_zero(word));
+        return position < end ? base_ + position : nullptr;
+      }
+    }
+    return nullptr;
+  }
 };
 
 }  // namespace firehose::decode
