@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -132,6 +133,73 @@ TEST(PublisherTest, PublishesEncodedBytesAndParsesOnlyWhenAsked) {
   EXPECT_EQ(message->SerializeAsString(), published.encoded->bytes());
   EXPECT_GT(published.encoded->parsed_bytes(), 0u);
   EXPECT_EQ(hub.stats().replay.bytes, published.bytes + published.encoded->parsed_bytes());
+}
+
+// Over real gRPC: an unfiltered stream receives the encoded bytes as published; a
+// filtered one the records of the message parsed from them.
+TEST(PublisherTest, FilteredAndUnfilteredStreamsOfEncodedBatches) {
+  batch::Batcher batcher(0, batch::BatchLimits{8, 1 << 16}, 8, 1'000'000);
+  HubOptions hub_options;
+  hub_options.queue_capacity = 16;
+  hub_options.replay_bytes = 1 << 20;
+  SubscriberHub hub(hub_options);
+  Publisher publisher("node-f", 2, {&batcher}, &hub);
+  IngestServiceOptions options;
+  options.heartbeat_interval = absl::Hours(1);
+  IngestService service(
+      &hub, [&] { return publisher.last_seq(); }, [&] { return publisher.epoch(); }, options);
+  absl::StatusOr<StartedServer> server = StartGrpcServer({"127.0.0.1:0"}, &service);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub =
+      v1::Ingest::NewStub(grpc::CreateChannel(server->address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext all_context, api_context;
+  for (grpc::ClientContext* context : {&all_context, &api_context}) {
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  }
+  v1::SubscribeRequest all_request, api_request;
+  api_request.add_name_prefixes("api.");
+  auto all = stub->Subscribe(&all_context, all_request);
+  auto api = stub->Subscribe(&api_context, api_request);
+  ASSERT_TRUE(hub.WaitForSubscribers(2, absl::Seconds(10)));
+
+  decode::StatsdRecord record;
+  record.value = 1;
+  PacketMeta meta;
+  meta.source_address_len = 4;
+  for (int i = 0; i < 6; ++i) {
+    record.name = i % 3 == 0 ? "api.requests" : "db.queries";
+    meta.receive_unix_nanos = 100 + i;
+    batcher.AddStatsd(record, meta);
+  }
+  batcher.FlushNow();
+  ASSERT_EQ(publisher.PollOnce(), 1);
+  const std::optional<PublishedBatch> published = hub.ring().Get(2, 1);
+  ASSERT_TRUE(published.has_value());
+  ASSERT_NE(published->encoded, nullptr);
+
+  v1::SubscribeResponse got;
+  ASSERT_TRUE(all->Read(&got));
+  EXPECT_EQ(got.SerializeAsString(), published->encoded->bytes());
+  EXPECT_EQ(got.batch().record_count(), 6u);
+
+  ASSERT_TRUE(api->Read(&got));
+  ASSERT_TRUE(got.has_batch());
+  EXPECT_EQ(got.batch().node_id(), "node-f");
+  EXPECT_EQ(got.batch().seq(), 1u);
+  EXPECT_EQ(got.batch().record_count(), 2u);
+  ASSERT_EQ(got.batch().statsd().name_size(), 2);
+  for (uint32_t name : got.batch().statsd().name()) {
+    EXPECT_EQ(got.batch().strings(static_cast<int>(name)), "api.requests");
+  }
+  // The filtered stream parsed the batch once, and the ring now counts that message.
+  EXPECT_GT(published->encoded->parsed_bytes(), 0u);
+  EXPECT_EQ(hub.stats().replay.bytes, published->bytes + published->encoded->parsed_bytes());
+
+  all_context.TryCancel();
+  api_context.TryCancel();
+  hub.Close();
+  server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  server->server->Wait();
 }
 
 TEST(PublisherTest, SubscriberReceivesEpochChangeNoticeThenNewEpochFromSeqOne) {
