@@ -63,7 +63,10 @@ class SerializedOnce {
 // Memory: the ring charges the bytes when the batch is appended and the parsed message
 // (its heap, as ReplayFootprint measures it) when and if it is made, for as long as the
 // ring retains the batch, so its budget counts what its batches actually hold. A parse
-// raises the ring's total at once; the excess is evicted at the next Append.
+// raises the ring's total at once; the excess is evicted at the next Append. (As with
+// message batches, what subscriber queues hold after eviction is not the ring's.) The
+// batch strings are well-formed UTF-8 (the decoders check), so proto3 parsing accepts
+// them; a batch belongs to one ring at a time.
 class EncodedBatch {
  public:
   explicit EncodedBatch(std::string bytes) : bytes_(std::move(bytes)) {}
