@@ -269,7 +269,8 @@ AddResult BatchBuilder::AddFlow(const decode::FlowRecord& record, const PacketMe
     c.ent_number[c.ent_used] = e.enterprise;
     c.ent_element[c.ent_used] = e.element;
     c.ent_length[c.ent_used] = static_cast<uint32_t>(e.value.size());
-    std::memcpy(&c.ent_data[c.ent_bytes], e.value.data(), e.value.size());
+    // An empty value may be a null view, and memcpy from null is undefined even for 0.
+    if (!e.value.empty()) std::memcpy(&c.ent_data[c.ent_bytes], e.value.data(), e.value.size());
     c.ent_bytes += static_cast<uint32_t>(e.value.size());
     ++c.ent_used;
   }
