@@ -52,8 +52,7 @@ BatchBuilder::BatchBuilder(const BatchLimits& limits, BatchIndexes* indexes)
       flows_(limits.max_records, max_enterprise_, limits.max_bytes),
       lines_(limits.max_records, max_tags_, max_fields_) {}
 
-BatchBuilder::FlowColumns::FlowColumns(uint32_t n, uint32_t max_enterprise,
-                                       uint32_t max_bytes)
+BatchBuilder::FlowColumns::FlowColumns(uint32_t n, uint32_t max_enterprise, uint32_t max_bytes)
     : version(std::make_unique<uint8_t[]>(n)),
       ip_version(std::make_unique<uint8_t[]>(n)),
       protocol(std::make_unique<uint8_t[]>(n)),
@@ -75,9 +74,9 @@ BatchBuilder::FlowColumns::FlowColumns(uint32_t n, uint32_t max_enterprise,
       start(std::make_unique<uint64_t[]>(n)),
       end(std::make_unique<uint64_t[]>(n)),
       receive(std::make_unique<int64_t[]>(n)),
-      src_address(std::make_unique<uint8_t[]>(n * 16)),
-      dst_address(std::make_unique<uint8_t[]>(n * 16)),
-      next_hop(std::make_unique<uint8_t[]>(n * 16)),
+      src_address(std::make_unique<uint8_t[]>(size_t{n} * 16)),
+      dst_address(std::make_unique<uint8_t[]>(size_t{n} * 16)),
+      next_hop(std::make_unique<uint8_t[]>(size_t{n} * 16)),
       ent_number(std::make_unique<uint32_t[]>(max_enterprise)),
       ent_element(std::make_unique<uint32_t[]>(max_enterprise)),
       ent_length(std::make_unique<uint32_t[]>(max_enterprise)),
@@ -126,8 +125,8 @@ uint32_t BatchBuilder::InternSource(const PacketMeta& meta) {
   if (last_source_index_ != StringDictionary::kNotAdded &&
       meta.source_port == last_source_.source_port &&
       meta.source_address_len == last_source_.source_address_len &&
-      std::memcmp(meta.source_address, last_source_.source_address,
-                  sizeof(meta.source_address)) == 0) {
+      std::memcmp(meta.source_address, last_source_.source_address, sizeof(meta.source_address)) ==
+          0) {
     return last_source_index_;
   }
   char key[kSourceKeyMax];
@@ -144,17 +143,15 @@ uint32_t BatchBuilder::InternSource(const PacketMeta& meta) {
   return last_source_index_;
 }
 
-AddResult BatchBuilder::AddStatsd(const decode::StatsdRecord& record,
-                                  const PacketMeta& meta) {
+AddResult BatchBuilder::AddStatsd(const decode::StatsdRecord& record, const PacketMeta& meta) {
   // Worst case this record adds: its strings, a source key, its fixed cost and tags.
-  uint32_t new_bytes = static_cast<uint32_t>(record.name.size() + record.text.size() +
-                                             record.container_id.size()) +
-                       kSourceKeyMax + kBytesPerRecord + record.tag_count * kBytesPerTag;
+  uint32_t new_bytes =
+      static_cast<uint32_t>(record.name.size() + record.text.size() + record.container_id.size()) +
+      kSourceKeyMax + kBytesPerRecord + record.tag_count * kBytesPerTag;
   for (int i = 0; i < record.tag_count; ++i) {
     new_bytes += static_cast<uint32_t>(record.tags[i].size());
   }
-  if (new_bytes > limits_.max_bytes ||
-      static_cast<uint32_t>(record.tag_count) > max_tags_) {
+  if (new_bytes > limits_.max_bytes || static_cast<uint32_t>(record.tag_count) > max_tags_) {
     return AddResult::kTooLarge;
   }
   if (records_ == limits_.max_records || approx_bytes() + new_bytes > limits_.max_bytes ||
@@ -260,9 +257,9 @@ AddResult BatchBuilder::AddFlow(const decode::FlowRecord& record, const PacketMe
   c.start[r] = record.start_unix_millis;
   c.end[r] = record.end_unix_millis;
   c.receive[r] = meta.receive_unix_nanos;
-  std::memcpy(&c.src_address[r * 16], record.src_address, 16);
-  std::memcpy(&c.dst_address[r * 16], record.dst_address, 16);
-  std::memcpy(&c.next_hop[r * 16], record.next_hop, 16);
+  std::memcpy(&c.src_address[size_t{r} * 16], record.src_address, 16);
+  std::memcpy(&c.dst_address[size_t{r} * 16], record.dst_address, 16);
+  std::memcpy(&c.next_hop[size_t{r} * 16], record.next_hop, 16);
   c.enterprise_count[r] = ent_count;
   for (uint32_t i = 0; i < ent_count; ++i) {
     const decode::FlowEnterpriseField& e = record.enterprise[i];
@@ -288,8 +285,8 @@ AddResult BatchBuilder::AddLinePoint(const decode::LinePoint& point, const Packe
     new_bytes += static_cast<uint32_t>(point.tags[i].key.size() + point.tags[i].value.size());
   }
   for (uint32_t i = 0; i < fields; ++i) {
-    new_bytes += static_cast<uint32_t>(point.fields[i].key.size() +
-                                       point.fields[i].string_value.size());
+    new_bytes +=
+        static_cast<uint32_t>(point.fields[i].key.size() + point.fields[i].string_value.size());
   }
   if (tags > max_tags_ || fields > max_fields_) return AddResult::kTooLarge;
   if (const AddResult room = CheckRoom(new_bytes); room != AddResult::kAdded) return room;

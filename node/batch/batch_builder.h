@@ -3,8 +3,8 @@
 // A worker appends decoded records (statsd, flows, line-protocol points); every column
 // is a fixed array sized from the batch limits at start-up, strings go through the
 // per-batch dictionary, and Clear() makes the builder reusable without freeing
-// anything. max_records bounds the records of all kinds together. The export thread turns a finished
-// builder into a firehose.v1.Batch with ToProto(), which copies whole columns.
+// anything. max_records bounds the records of all kinds together. The export thread turns a
+// finished builder into a firehose.v1.Batch with ToProto(), which copies whole columns.
 #ifndef FIREHOSE_NODE_BATCH_BATCH_BUILDER_H_
 #define FIREHOSE_NODE_BATCH_BATCH_BUILDER_H_
 
@@ -120,8 +120,8 @@ class BatchBuilder {
     explicit FlowColumns(uint32_t max_records, uint32_t max_enterprise, uint32_t max_bytes);
     std::unique_ptr<uint8_t[]> version, ip_version, protocol, tcp_flags, tos;
     std::unique_ptr<uint16_t[]> src_port, dst_port;
-    std::unique_ptr<uint32_t[]> exporter, domain, input_if, output_if, src_as, dst_as,
-        sampling, flags, enterprise_count;
+    std::unique_ptr<uint32_t[]> exporter, domain, input_if, output_if, src_as, dst_as, sampling,
+        flags, enterprise_count;
     std::unique_ptr<uint64_t[]> bytes, packets, start, end;
     std::unique_ptr<int64_t[]> receive;
     std::unique_ptr<uint8_t[]> src_address, dst_address, next_hop;  // 16 per record
@@ -172,10 +172,10 @@ class BatchBuilder {
   FlowColumns flows_;
   LineColumns lines_;
 
-  uint32_t records_ = 0;        // all kinds
+  uint32_t records_ = 0;  // all kinds
   uint32_t statsd_records_ = 0;
   uint32_t tags_used_ = 0;
-  uint32_t extra_bytes_ = 0;    // approximate bytes of flow and line-protocol columns
+  uint32_t extra_bytes_ = 0;  // approximate bytes of flow and line-protocol columns
   int64_t first_receive_ = 0;
   int64_t last_receive_ = 0;
   uint16_t queue_id_ = 0;

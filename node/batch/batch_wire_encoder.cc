@@ -222,7 +222,7 @@ class Writer {
     if (n == 0) return;
     const Length length = lengths_[next_++];
     Delimit(field, length.bytes);
-    const int groups = (std::bit_width(length.any) + 6) / 7;
+    const int groups = (static_cast<int>(std::bit_width(length.any)) + 6) / 7;
     if (groups <= 1) {
       // Every element takes one byte (types, flags, zeros, small counts): a plain
       // narrowing copy, which vectorises.

@@ -90,6 +90,7 @@ class SeparatorIndex {
     }
     return FindInLaterWords(bits, begin, end);
   }
+
  private:
   static constexpr size_t kWords = kMaxBytes / 64;
   static constexpr int kSeparators = 4;
@@ -111,8 +112,7 @@ class SeparatorIndex {
     for (size_t word_index = (begin >> 6) + 1; word_index << 6 < end; ++word_index) {
       const uint64_t word = bits[word_index];
       if (word != 0) {
-        const size_t position =
-            (word_index << 6) + static_cast<size_t>(std::countr_zero(word));
+        const size_t position = (word_index << 6) + static_cast<size_t>(std::countr_zero(word));
         return position < end ? base_ + position : nullptr;
       }
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <system_error>
@@ -39,8 +40,8 @@ inline bool ParseSimpleDecimal(const char* first, const char* last, double* out)
   for (unsigned digit; p != last && (digit = static_cast<unsigned char>(*p) - '0') < 10; ++p) {
     mantissa = mantissa * 10 + digit;
   }
-  const long fraction_digits = last - fraction_begin;
-  const long digits = (integer_end - first) + fraction_digits;
+  const std::ptrdiff_t fraction_digits = last - fraction_begin;
+  const std::ptrdiff_t digits = (integer_end - first) + fraction_digits;
   // Anything left over (a second '.', an exponent, a letter), no digits at all, or more
   // digits than a double holds exactly (the mantissa may also have wrapped): not ours.
   if (p != last || digits == 0 || digits > kMaxFastDigits) return false;
@@ -117,8 +118,7 @@ StatsdDecoder::StatsdDecoder()
 
 StatsdDecoder::~StatsdDecoder() = default;
 
-std::optional<StatsdError> StatsdDecoder::ParseLine(std::string_view line,
-                                                    StatsdRecord* record) {
+std::optional<StatsdError> StatsdDecoder::ParseLine(std::string_view line, StatsdRecord* record) {
   if (line.size() > SeparatorIndex::kMaxBytes) return StatsdError::kLineTooLong;
   const auto index = std::make_unique<SeparatorIndex>();  // tests and tools only
   index->Build(line.data(), line.size());
@@ -170,8 +170,7 @@ std::optional<StatsdError> StatsdDecoder::ParseIndexedLine(std::string_view line
       return StatsdError::kBadValue;
     }
     record->text = std::string_view();
-    if (record->type == MetricType::kGauge &&
-        (*value_begin == '+' || *value_begin == '-')) {
+    if (record->type == MetricType::kGauge && (*value_begin == '+' || *value_begin == '-')) {
       record->flags |= kStatsdFlagGaugeDelta;
     }
   }
@@ -188,8 +187,7 @@ std::optional<StatsdError> StatsdDecoder::ParseIndexedLine(std::string_view line
     switch (*section) {
       case '@': {
         double rate;
-        if (seen_rate || !ParseDouble(section + 1, section_end, &rate) || !(rate > 0) ||
-            rate > 1) {
+        if (seen_rate || !ParseDouble(section + 1, section_end, &rate) || !(rate > 0) || rate > 1) {
           return StatsdError::kBadSampleRate;
         }
         seen_rate = true;
@@ -252,8 +250,7 @@ std::optional<StatsdError> StatsdDecoder::ParseIndexedLine(std::string_view line
   return std::nullopt;
 }
 
-void StatsdDecoder::Decode(std::string_view payload, const PacketMeta& meta,
-                           RecordSink& sink) {
+void StatsdDecoder::Decode(std::string_view payload, const PacketMeta& meta, RecordSink& sink) {
   if (payload.size() > SeparatorIndex::kMaxBytes) {
     // Larger than any UDP datagram (only direct callers such as the fuzzer get here):
     // index one window at a time.

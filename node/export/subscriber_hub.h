@@ -2,8 +2,8 @@
 //
 // The export thread publishes every batch once: it appends the batch to the replay
 // ring and hands each subscription a shared pointer to the immutable batch (encoded
-// bytes, or a message), so fan-out costs a pointer copy per subscriber. A full queue either drops its oldest
-// batch and remembers exactly what was dropped (the subscriber is told in a Gap notice
+// bytes, or a message), so fan-out costs a pointer copy per subscriber. A full queue either drops
+// its oldest batch and remembers exactly what was dropped (the subscriber is told in a Gap notice
 // before its next batch) or, with the disconnect policy, ends that subscription. Either
 // way the export thread never waits for a subscriber, and the workers never wait for
 // the export thread because of one.
