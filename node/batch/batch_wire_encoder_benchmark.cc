@@ -9,37 +9,15 @@
 #include "benchmark/benchmark.h"
 #include "google/protobuf/arena.h"
 #include "node/batch/batch_builder.h"
+#include "node/batch/statsd_bench_batch.h"
 #include "proto/firehose/v1/ingest.pb.h"
 
 namespace firehose::batch {
 namespace {
 
 constexpr int kRecords = 4096;
-constexpr int kNames = 500;
-constexpr int kSenders = 64;
 
-void Fill(BatchBuilder& builder) {
-  std::vector<std::string> names;
-  for (int i = 0; i < kNames; ++i) {
-    names.push_back((i % 2 == 0 ? "api." : "db.") + std::string("service.metric.") +
-                    std::to_string(i));
-  }
-  decode::StatsdRecord record;
-  record.tags[0] = "env:prod";
-  record.tags[1] = "region:eu-west-1";
-  PacketMeta meta;
-  meta.source_address_len = 4;
-  meta.source_address[0] = 10;
-  for (int i = 0; i < kRecords; ++i) {
-    record.name = names[(i * 7) % kNames];
-    record.value = i * 0.5;
-    record.tag_count = 1 + i % 2;
-    meta.source_address[3] = static_cast<uint8_t>(i % kSenders);
-    meta.source_port = static_cast<uint16_t>(40000 + i % kSenders);
-    meta.receive_unix_nanos = 1'700'000'000'000'000'000 + int64_t{i} * 250;
-    builder.AddStatsd(record, meta);
-  }
-}
+void Fill(BatchBuilder& builder) { FillStatsdBenchBatch(builder, kRecords); }
 
 const BatchHeader kHeader{"bench-node", 1, 42};
 
@@ -69,34 +47,25 @@ void BM_EncodeResponseReused(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodeResponseReused);
 
-// The message path: ToProto on an arena (what the export thread did), then its
-// serialisation (what the first stream did).
+// The message path: ToProto on an arena (what the export thread did), then with
+// range(0) == 1 its serialisation too (what the first stream did).
 void BM_ToProtoOnArena(benchmark::State& state) {
+  const bool serialize = state.range(0) == 1;
   BatchBuilder builder(BatchLimits{kRecords, 1 << 20});
   Fill(builder);
   for (auto _ : state) {
     google::protobuf::Arena arena;
     auto* message = google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(&arena);
     builder.ToProto(message->mutable_batch());
+    if (serialize) {
+      std::string out = message->SerializeAsString();
+      benchmark::DoNotOptimize(out.data());
+    }
     benchmark::DoNotOptimize(message);
   }
   state.SetItemsProcessed(state.iterations() * kRecords);
 }
-BENCHMARK(BM_ToProtoOnArena);
-
-void BM_ToProtoThenSerialize(benchmark::State& state) {
-  BatchBuilder builder(BatchLimits{kRecords, 1 << 20});
-  Fill(builder);
-  for (auto _ : state) {
-    google::protobuf::Arena arena;
-    auto* message = google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(&arena);
-    builder.ToProto(message->mutable_batch());
-    std::string out = message->SerializeAsString();
-    benchmark::DoNotOptimize(out.data());
-  }
-  state.SetItemsProcessed(state.iterations() * kRecords);
-}
-BENCHMARK(BM_ToProtoThenSerialize);
+BENCHMARK(BM_ToProtoOnArena)->ArgName("serialize")->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace firehose::batch

@@ -7,6 +7,7 @@
 // --config=release.
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "benchmark/benchmark.h"
@@ -41,11 +42,12 @@ void SplitLine(std::string_view line, std::vector<std::string_view>* out) {
 }
 
 std::vector<Packet> CapturePackets() {
-  pcapgen::StatsdCaptureOptions options;  // the bench's capture: 4096 packets
-  auto generator = pcapgen::StatsdCaptureGenerator::Create(options);
-  std::vector<Packet> packets(options.packets);
-  for (Packet& packet : packets) {
-    packet.payload = generator->Next().payload;
+  // The bench's capture: 4096 packets.
+  std::vector<std::string> payloads = *pcapgen::StatsdCapturePayloads({});
+  std::vector<Packet> packets(payloads.size());
+  for (size_t i = 0; i < packets.size(); ++i) {
+    Packet& packet = packets[i];
+    packet.payload = std::move(payloads[i]);
     std::string_view rest = packet.payload;
     while (!rest.empty()) {
       const size_t newline = rest.find('\n');

@@ -25,10 +25,7 @@ namespace {
 std::vector<std::string> CapturePayloads(int lines_per_packet) {
   pcapgen::StatsdCaptureOptions options;  // the bench's capture: 4096 packets
   options.lines_per_packet = lines_per_packet;
-  auto generator = pcapgen::StatsdCaptureGenerator::Create(options);
-  std::vector<std::string> payloads;
-  for (int64_t i = 0; i < options.packets; ++i) payloads.push_back(generator->Next().payload);
-  return payloads;
+  return *pcapgen::StatsdCapturePayloads(options);
 }
 
 void BM_DecodeAndBatch(benchmark::State& state) {

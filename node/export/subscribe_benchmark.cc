@@ -29,10 +29,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "node/batch/batch_builder.h"
+#include "node/batch/statsd_bench_batch.h"
 #include "node/export/grpc_server.h"
 #include "node/export/ingest_service.h"
 #include "node/export/subscriber_hub.h"
@@ -51,8 +51,6 @@ ABSL_FLAG(std::string, export, "encoded",
 namespace firehose::exporter {
 namespace {
 
-constexpr int kNames = 500;
-constexpr int kSenders = 64;
 // The publisher keeps at most this many batches ahead of the slowest subscriber, so
 // the benchmark measures throughput, not the drop-oldest policy.
 constexpr uint64_t kMaxAhead = 64;
@@ -63,31 +61,12 @@ double ThreadCpuSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-// A statsd batch as a worker builds it: `records` records over kNames names from
-// kSenders senders, one or two tags each, 250 ns apart.
+// A statsd batch as a worker builds it (statsd_bench_batch.h); exits if it does not fit.
 void FillBuilder(batch::BatchBuilder& builder, int records) {
-  std::vector<std::string> names;
-  for (int i = 0; i < kNames; ++i) {
-    names.push_back(absl::StrCat(i % 2 == 0 ? "api." : "db.", "service.metric.", i));
-  }
-  decode::StatsdRecord record;
-  record.tags[0] = "env:prod";
-  record.tags[1] = "region:eu-west-1";
-  PacketMeta meta;
-  meta.source_address_len = 4;
-  meta.source_address[0] = 10;
-  meta.source_address[1] = 1;
-  for (int i = 0; i < records; ++i) {
-    record.name = names[(i * 7) % kNames];
-    record.value = i * 0.5;
-    record.tag_count = 1 + i % 2;
-    meta.source_address[3] = static_cast<uint8_t>(i % kSenders);
-    meta.source_port = static_cast<uint16_t>(40000 + i % kSenders);
-    meta.receive_unix_nanos = 1'700'000'000'000'000'000 + int64_t{i} * 250;
-    if (builder.AddStatsd(record, meta) != batch::AddResult::kAdded) {
-      std::fprintf(stderr, "batch full at record %d\n", i);
-      std::exit(1);
-    }
+  const int added = batch::FillStatsdBenchBatch(builder, records);
+  if (added != records) {
+    std::fprintf(stderr, "batch full at record %d\n", added);
+    std::exit(1);
   }
 }
 

@@ -12,20 +12,19 @@
 namespace firehose::pcapgen {
 namespace {
 
-constexpr std::array<const char*, 12> kPrefixes = {
-    "api", "web", "db", "cache", "queue", "auth", "billing", "search", "storage",
-    "gateway", "worker", "cdn"};
+constexpr std::array<const char*, 12> kPrefixes = {"api",     "web",     "db",      "cache",
+                                                   "queue",   "auth",    "billing", "search",
+                                                   "storage", "gateway", "worker",  "cdn"};
 constexpr std::array<const char*, 12> kAreas = {
-    "http.request", "http.response", "api", "query", "pool", "job",
-    "session", "rpc", "disk", "net", "gc", "kafka.consumer"};
-constexpr std::array<const char*, 11> kMetrics = {
-    "duration", "requests.count", "bytes", "errors", "latency", "size",
-    "active", "retries", "hits", "misses", "lag"};
-constexpr std::array<const char*, 7> kStats = {"p50", "p95", "p99", "avg",
-                                                    "max", "min", "count"};
+    "http.request", "http.response", "api",  "query", "pool", "job",
+    "session",      "rpc",           "disk", "net",   "gc",   "kafka.consumer"};
+constexpr std::array<const char*, 11> kMetrics = {"duration", "requests.count", "bytes",  "errors",
+                                                  "latency",  "size",           "active", "retries",
+                                                  "hits",     "misses",         "lag"};
+constexpr std::array<const char*, 7> kStats = {"p50", "p95", "p99", "avg", "max", "min", "count"};
 constexpr std::array<const char*, 3> kEnvs = {"prod", "staging", "dev"};
-constexpr std::array<const char*, 4> kRegions = {"eu-west-1", "us-east-1",
-                                                      "ap-south-1", "us-west-2"};
+constexpr std::array<const char*, 4> kRegions = {"eu-west-1", "us-east-1", "ap-south-1",
+                                                 "us-west-2"};
 constexpr std::array<const char*, 3> kZones = {"a", "b", "c"};
 constexpr std::array<const char*, 3> kSampleRates = {"0.5", "0.25", "0.1"};
 constexpr int kTagKinds = 6;  // env, service, region, host, version, az
@@ -184,6 +183,16 @@ StatsdPacket StatsdCaptureGenerator::Next() {
                      .Build();
   ++packet_index_;
   return packet;
+}
+
+absl::StatusOr<std::vector<std::string>> StatsdCapturePayloads(
+    const StatsdCaptureOptions& options) {
+  absl::StatusOr<StatsdCaptureGenerator> generator = StatsdCaptureGenerator::Create(options);
+  if (!generator.ok()) return generator.status();
+  std::vector<std::string> payloads;
+  payloads.reserve(static_cast<size_t>(options.packets));
+  for (int64_t i = 0; i < options.packets; ++i) payloads.push_back(generator->Next().payload);
+  return payloads;
 }
 
 }  // namespace firehose::pcapgen

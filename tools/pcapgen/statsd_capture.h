@@ -65,6 +65,10 @@ class StatsdCaptureGenerator {
   std::vector<char> types_;  // per name: 'c','m'(ms),'g','h','d','s'
 };
 
+// The UDP payloads of the capture `options` describes, in order (options.packets of
+// them): what benchmarks replay without the frames. Create()'s error for bad options.
+absl::StatusOr<std::vector<std::string>> StatsdCapturePayloads(const StatsdCaptureOptions& options);
+
 }  // namespace firehose::pcapgen
 
 #endif  // FIREHOSE_TOOLS_PCAPGEN_STATSD_CAPTURE_H_

@@ -74,11 +74,10 @@ TEST(StatsdCaptureTest, EveryFrameParsesAndDecodesCleanly) {
   for (const StatsdPacket& p : packets) {
     net::UdpDatagram datagram;
     PacketMeta meta;
-    ASSERT_EQ(net::ParseUdpFrame(p.frame.data(), p.frame.size(), &datagram, &meta),
-              std::nullopt);
-    ASSERT_EQ(std::string_view(reinterpret_cast<const char*>(datagram.payload),
-                               datagram.payload_len),
-              p.payload);
+    ASSERT_EQ(net::ParseUdpFrame(p.frame.data(), p.frame.size(), &datagram, &meta), std::nullopt);
+    ASSERT_EQ(
+        std::string_view(reinterpret_cast<const char*>(datagram.payload), datagram.payload_len),
+        p.payload);
     EXPECT_EQ(meta.destination_port, 9125);
     EXPECT_LE(p.payload.size(), options.max_payload);
     EXPECT_EQ(p.payload.back() != '\n', true);
@@ -148,6 +147,20 @@ TEST(StatsdCaptureTest, RejectsBadOptions) {
   options = StatsdCaptureOptions();
   options.max_payload = 10;
   EXPECT_FALSE(StatsdCaptureGenerator::Create(options).ok());
+}
+
+TEST(StatsdCapturePayloadsTest, ThePayloadsTheGeneratorWouldGiveInOrder) {
+  StatsdCaptureOptions options;
+  options.packets = 50;
+  absl::StatusOr<std::vector<std::string>> payloads = StatsdCapturePayloads(options);
+  ASSERT_TRUE(payloads.ok()) << payloads.status();
+  ASSERT_EQ(payloads->size(), 50u);
+  absl::StatusOr<StatsdCaptureGenerator> generator = StatsdCaptureGenerator::Create(options);
+  ASSERT_TRUE(generator.ok());
+  for (const std::string& payload : *payloads) EXPECT_EQ(payload, generator->Next().payload);
+
+  options.lines_per_packet = 0;
+  EXPECT_EQ(StatsdCapturePayloads(options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
