@@ -6,9 +6,11 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -19,6 +21,7 @@
 #include "node/dataplane/numa_placement.h"
 #include "node/decode/decoder_registry.h"
 #include "node/decode/netflow_decoder.h"
+#include "node/decode/separator_index.h"
 #include "node/export/epoch_file.h"
 #include "node/export/grpc_server.h"
 #include "prometheus/exposer.h"
@@ -32,6 +35,23 @@ std::string WithPort(const std::string& listen, int port) {
   return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
 }
 
+// Says which SIMD builder the statsd decoder's separator scan runs, and warns when
+// FIREHOSE_SEPARATOR_INDEX asked for one this CPU cannot run or that does not exist (the
+// scan then silently uses the preferred one, which an operator comparing runs must know).
+void LogSeparatorScan() {
+  const char* const requested = std::getenv(decode::SeparatorIndex::kImplEnv);
+  const char* const used = decode::SeparatorIndexImplName(decode::SeparatorIndex::Best());
+  if (requested != nullptr && std::string_view(requested) != used) {
+    spdlog::warn(
+        "{}={} names no separator-scan builder this CPU runs (known: sse2, avx2, avx512vl, "
+        "avx512bw, each where the CPU supports it); statsd uses {}",
+        decode::SeparatorIndex::kImplEnv, requested, used);
+    return;
+  }
+  spdlog::info("statsd separator scan: {}{}", used,
+               requested != nullptr ? " (set by FIREHOSE_SEPARATOR_INDEX)" : "");
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<IngestNode>> IngestNode::Start(const config::IngestConfig& config,
@@ -43,6 +63,7 @@ absl::StatusOr<std::unique_ptr<IngestNode>> IngestNode::Start(const config::Inge
           absl::StrCat("decoders.", port, ": ", decoder.status().message()));
     }
   }
+  LogSeparatorScan();
   std::unique_ptr<IngestNode> node(new IngestNode());
   if (config.backend == config::IngestConfig::Backend::kKernel) {
     node->kernel_backend_ = true;
