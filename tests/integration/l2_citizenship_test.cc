@@ -153,11 +153,18 @@ std::vector<testing::Sample> WaitForReceived(const std::string& metrics, double 
     absl::StatusOr<std::string> page = testing::HttpGet(metrics, "/metrics");
     if (page.ok()) {
       m = testing::ParsePrometheusText(*page);
-      if (testing::SumSamples(m, "firehose_rx_packets_total") >= frames) return m;
+      // The worker counts a frame received before it answers, delivers or drops it, so a
+      // scrape can land between the two: wait until every received frame is also counted
+      // under its outcome (seen once in ~20 make test runs as received 6, outcomes 1).
+      const double received = testing::SumSamples(m, "firehose_rx_packets_total");
+      const double accounted = testing::SumSamples(m, "firehose_rx_delivered_packets_total") +
+                               testing::SumSamples(m, "firehose_rx_answered_packets_total") +
+                               testing::SumSamples(m, "firehose_rx_dropped_packets_total");
+      if (received >= frames && accounted == received) return m;
     }
     usleep(100'000);
   }
-  ADD_FAILURE() << "ingestd did not receive " << frames << " frames within 20 s";
+  ADD_FAILURE() << "ingestd did not receive and account for " << frames << " frames within 20 s";
   return m;
 }
 
