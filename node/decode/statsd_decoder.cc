@@ -186,12 +186,17 @@ std::optional<StatsdError> StatsdDecoder::ParseIndexedLine(std::string_view line
     if (section == section_end) return StatsdError::kUnknownSection;
     switch (*section) {
       case '@': {
+        // The range is checked on the float the record carries: a rate such as 5e-49 is
+        // above 0 as a double but 0 as a float, and consumers divide by it (found by
+        // the fuzzer).
         double rate;
-        if (seen_rate || !ParseDouble(section + 1, section_end, &rate) || !(rate > 0) || rate > 1) {
+        if (seen_rate || !ParseDouble(section + 1, section_end, &rate)) {
           return StatsdError::kBadSampleRate;
         }
+        const float sample_rate = static_cast<float>(rate);
+        if (!(sample_rate > 0) || sample_rate > 1) return StatsdError::kBadSampleRate;
         seen_rate = true;
-        record->sample_rate = static_cast<float>(rate);
+        record->sample_rate = sample_rate;
         break;
       }
       case '#': {

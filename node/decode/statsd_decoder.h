@@ -30,7 +30,8 @@
 //     has an explicit sign is a delta (kStatsdFlagGaugeDelta); the value keeps its sign.
 //     A set's value is kept as text (StatsdRecord::text, value 0) and must be non-empty.
 //   - Sections: an unknown leading character or an empty section is unknown_section; a
-//     rate outside (0, 1], unparsable, or given twice is bad_sample_rate; an empty tag
+//     rate outside (0, 1] as a float (so one too small for a float, 1e-50, too),
+//     unparsable, or given twice is bad_sample_rate; an empty tag
 //     list or tag entry, or a second tag section, is bad_tag; more than
 //     kMaxStatsdTags tags is too_many_tags; a "T" section that is not 1-20 digits, is
 //     0, overflows 64 bits or is given twice is bad_timestamp.

@@ -207,10 +207,20 @@ TEST(StatsdDecoderTest, ParsesNumberForms) {
 // to std::from_chars otherwise; both must give bit-identical doubles.
 TEST(StatsdDecoderTest, FastValuePathMatchesFromChars) {
   std::mt19937_64 rng(99);
-  std::vector<std::string> texts = {"0",     "0.0",   "00012", "5.",  ".5",
-                                    "0.1",   "0.3",   "2.675", "1e5", "123456789012345",
-                                    "1234567890123456", "0.000000000000001",
-                                    "9007199254740993", "179769313486231570000"};
+  std::vector<std::string> texts = {"0",
+                                    "0.0",
+                                    "00012",
+                                    "5.",
+                                    ".5",
+                                    "0.1",
+                                    "0.3",
+                                    "2.675",
+                                    "1e5",
+                                    "123456789012345",
+                                    "1234567890123456",
+                                    "0.000000000000001",
+                                    "9007199254740993",
+                                    "179769313486231570000"};
   for (int i = 0; i < 20000; ++i) {
     const int int_digits = rng() % 10;
     const int frac_digits = rng() % 10;
@@ -261,14 +271,13 @@ TEST(StatsdDecoderTest, SampleRates) {
 }
 
 TEST(StatsdDecoderTest, Tags) {
-  Collected r = DecodeOk(
-      "web.api.requests.count_123:1|c|#env:prod,service:api-7,region:eu-west-1,canary");
+  Collected r =
+      DecodeOk("web.api.requests.count_123:1|c|#env:prod,service:api-7,region:eu-west-1,canary");
   EXPECT_EQ(r.name, "web.api.requests.count_123");
-  EXPECT_EQ(r.tags, (std::vector<std::string>{"env:prod", "service:api-7",
-                                              "region:eu-west-1", "canary"}));
+  EXPECT_EQ(r.tags,
+            (std::vector<std::string>{"env:prod", "service:api-7", "region:eu-west-1", "canary"}));
   // A tag value may hold ':' and '@'; only ',' and '|' delimit.
-  EXPECT_EQ(DecodeOk("a:1|c|#url:http://x@y").tags,
-            std::vector<std::string>{"url:http://x@y"});
+  EXPECT_EQ(DecodeOk("a:1|c|#url:http://x@y").tags, std::vector<std::string>{"url:http://x@y"});
 }
 
 TEST(StatsdDecoderTest, MaxTagsAccepted) {
@@ -294,8 +303,7 @@ TEST(StatsdDecoderTest, DogStatsdExtensionsAreKept) {
 }
 
 TEST(StatsdDecoderTest, NameRules) {
-  EXPECT_EQ(DecodeOk(std::string(kStatsdMaxNameLen, 'n') + ":1|c").name.size(),
-            kStatsdMaxNameLen);
+  EXPECT_EQ(DecodeOk(std::string(kStatsdMaxNameLen, 'n') + ":1|c").name.size(), kStatsdMaxNameLen);
   // Bytes other than ':' '|' '\n' are kept verbatim (no normalisation).
   EXPECT_EQ(DecodeOk("my metric/é#1:1|c").name, "my metric/é#1");
 }
@@ -375,6 +383,8 @@ TEST(StatsdDecoderTest, MalformedLines) {
       {"foo:1|c|@", StatsdError::kBadSampleRate},
       {"foo:1|c|@0", StatsdError::kBadSampleRate},
       {"foo:1|c|@1.01", StatsdError::kBadSampleRate},
+      {"foo:1|c|@1e-50", StatsdError::kBadSampleRate},  // > 0 as a double, 0 as a float
+      {"foo:1|c|@0.0000000000000000000000000000000000000000000000005", StatsdError::kBadSampleRate},
       {"foo:1|c|@-0.5", StatsdError::kBadSampleRate},
       {"foo:1|c|@abc", StatsdError::kBadSampleRate},
       {"foo:1|c|@nan", StatsdError::kBadSampleRate},
