@@ -11,6 +11,7 @@
 #include "grpcpp/impl/rpc_service_method.h"
 #include "grpcpp/support/method_handler.h"
 #include "grpcpp/support/sync_stream.h"
+#include "node/export/block_buffer_slices.h"
 #include "node/export/grpc_server.h"
 #include "spdlog/spdlog.h"
 
@@ -56,9 +57,10 @@ grpc::ByteBuffer SliceOf(const std::string& bytes, const std::shared_ptr<Owner>&
 }
 
 // The shared serialised bytes of an unchanged published batch, without copying them:
-// the encoded bytes as published, or the message's one shared serialisation.
+// the encoded batch's blocks as published (a slice each), or the message's one shared
+// serialisation.
 grpc::ByteBuffer SharedBytes(const PublishedBatch& batch) {
-  if (batch.encoded != nullptr) return SliceOf(batch.encoded->bytes(), batch.encoded);
+  if (batch.encoded != nullptr) return SlicesOf(batch.encoded->bytes(), batch.encoded);
   if (batch.serialized == nullptr) return Serialize(*batch.message);
   return SliceOf(batch.serialized->Get(*batch.message), batch.serialized);
 }

@@ -33,18 +33,18 @@ Publisher::~Publisher() {
 void Publisher::PublishOne(batch::Batcher* batcher, batch::BatchBuilder* builder) {
   const uint64_t epoch = epoch_.load(std::memory_order_relaxed);
   const uint64_t seq = seq_.load(std::memory_order_relaxed) + 1;
-  // The wire bytes straight from the columns: one allocation per batch, no message.
-  // Streams that need a message parse one from these, on their own thread.
-  std::string bytes;
-  builder->EncodeResponse(batch::BatchHeader{node_id_, epoch, seq}, &bytes);
+  // The wire bytes straight from the columns, no message; streams that need one parse
+  // it from these, on their own thread. Encoded into the reused scratch buffer, then
+  // copied into fixed-size blocks (~5 us for a full batch; see docs/benchmarks.md).
+  builder->EncodeResponse(batch::BatchHeader{node_id_, epoch, seq}, &scratch_);
   const uint32_t records = builder->record_count();
   batcher->Release(builder);  // give the builder back to the worker as soon as possible
   seq_.store(seq, std::memory_order_relaxed);
 
   cumulative_records_ += records;
   PublishedBatch published;
-  published.encoded = std::make_shared<EncodedBatch>(std::move(bytes));
-  // The replay ring is bounded by the memory its batches hold: here the bytes alone.
+  published.encoded = std::make_shared<EncodedBatch>(BlockBuffer::CopyOf(scratch_));
+  // The replay ring is bounded by the memory its batches hold: here the blocks alone.
   published.bytes = ReplayFootprint(*published.encoded);
   published.epoch = epoch;
   published.seq = seq;

@@ -1,6 +1,7 @@
 // The export thread's loop: takes finished batches from every worker's hand-off ring,
 // stamps them with node_id, epoch and the next sequence number, encodes them straight
-// into wire bytes (BatchBuilder::EncodeResponse) and gives them to the subscriber hub.
+// into wire bytes (BatchBuilder::EncodeResponse, copied into fixed-size pool blocks) and
+// gives them to the subscriber hub.
 //
 // There is one Publisher per node, so sequence numbers increase by exactly one per
 // batch without any coordination between workers.
@@ -95,6 +96,10 @@ class Publisher {
   std::atomic<uint64_t> seq_{0};
   // Records published in this epoch (export thread only).
   uint64_t cumulative_records_ = 0;
+  // Export thread: each batch is encoded here, then copied into pool blocks. Its
+  // allocation is kept from batch to batch (EncodeResponse clears and resizes), so the
+  // heap sees one buffer of the largest batch's size for good, not one per batch.
+  std::string scratch_;
   PublisherCounters counters_;
   // Rung by every batcher's hand-off and by SetRole.
   batch::HandoffDoorbell doorbell_;

@@ -1,13 +1,18 @@
 // Tests the publisher's runtime role and epoch: a standby node publishes nothing and
 // counts what it drops, a promotion into a new epoch restarts seq at 1, and connected
-// subscribers hear of the new epoch through an EpochChange notice on their stream.
+// subscribers hear of the new epoch through an EpochChange notice on their stream. Also
+// that the encoded bytes, held in pool blocks, reach streams exactly as encoded.
 #include "node/export/publisher.h"
 
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/codegen/rpc_method.h"
+#include "grpcpp/support/sync_stream.h"
 #include "gtest/gtest.h"
 #include "node/export/grpc_server.h"
 #include "node/export/ingest_service.h"
@@ -45,6 +50,45 @@ std::vector<PublishedBatch> Drain(Subscription& subscription) {
     out.push_back(item.batch);
   }
 }
+
+// A publisher whose hub is served over real gRPC on loopback, without heartbeats (they
+// would come between the items the tests expect). Stops hub and server when destroyed.
+struct ServedPublisher {
+  ServedPublisher(const batch::BatchLimits& limits, std::string node_id, uint64_t epoch)
+      : batcher(0, limits, 8, 1'000'000),
+        hub(HubOptionsFor()),
+        publisher(std::move(node_id), epoch, {&batcher}, &hub),
+        service(
+            &hub, [this] { return publisher.last_seq(); }, [this] { return publisher.epoch(); },
+            ServiceOptions()),
+        server(StartGrpcServer({"127.0.0.1:0"}, &service)) {}
+  ~ServedPublisher() {
+    hub.Close();
+    if (!server.ok()) return;
+    server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    server->server->Wait();
+  }
+  static HubOptions HubOptionsFor() {
+    HubOptions options;
+    options.queue_capacity = 16;
+    options.replay_bytes = 1 << 20;
+    return options;
+  }
+  static IngestServiceOptions ServiceOptions() {
+    IngestServiceOptions options;
+    options.heartbeat_interval = absl::Hours(1);
+    return options;
+  }
+  std::shared_ptr<grpc::Channel> Channel() const {
+    return grpc::CreateChannel(server->address, grpc::InsecureChannelCredentials());
+  }
+
+  batch::Batcher batcher;
+  SubscriberHub hub;
+  Publisher publisher;
+  IngestService service;
+  absl::StatusOr<StartedServer> server;
+};
 
 TEST(PublisherTest, StandbyDropsAndCountsAndPromotionRestartsSeq) {
   batch::Batcher batcher(0, kLimits, 8, 1'000'000);
@@ -120,7 +164,7 @@ TEST(PublisherTest, PublishesEncodedBytesAndParsesOnlyWhenAsked) {
   EXPECT_EQ(published.encoded->parsed_bytes(), 0u);
 
   v1::SubscribeResponse wire;
-  ASSERT_TRUE(wire.ParseFromString(published.encoded->bytes()));
+  ASSERT_TRUE(wire.ParseFromString(published.encoded->bytes().Flatten()));
   EXPECT_EQ(wire.batch().node_id(), "node-a");
   EXPECT_EQ(wire.batch().epoch(), 5u);
   EXPECT_EQ(wire.batch().seq(), 1u);
@@ -130,7 +174,7 @@ TEST(PublisherTest, PublishesEncodedBytesAndParsesOnlyWhenAsked) {
 
   const v1::SubscribeResponse* message = published.Message();
   ASSERT_NE(message, nullptr);
-  EXPECT_EQ(message->SerializeAsString(), published.encoded->bytes());
+  EXPECT_EQ(message->SerializeAsString(), published.encoded->bytes().Flatten());
   EXPECT_GT(published.encoded->parsed_bytes(), 0u);
   EXPECT_EQ(hub.stats().replay.bytes, published.bytes + published.encoded->parsed_bytes());
 }
@@ -138,20 +182,12 @@ TEST(PublisherTest, PublishesEncodedBytesAndParsesOnlyWhenAsked) {
 // Over real gRPC: an unfiltered stream receives the encoded bytes as published; a
 // filtered one the records of the message parsed from them.
 TEST(PublisherTest, FilteredAndUnfilteredStreamsOfEncodedBatches) {
-  batch::Batcher batcher(0, batch::BatchLimits{8, 1 << 16}, 8, 1'000'000);
-  HubOptions hub_options;
-  hub_options.queue_capacity = 16;
-  hub_options.replay_bytes = 1 << 20;
-  SubscriberHub hub(hub_options);
-  Publisher publisher("node-f", 2, {&batcher}, &hub);
-  IngestServiceOptions options;
-  options.heartbeat_interval = absl::Hours(1);
-  IngestService service(
-      &hub, [&] { return publisher.last_seq(); }, [&] { return publisher.epoch(); }, options);
-  absl::StatusOr<StartedServer> server = StartGrpcServer({"127.0.0.1:0"}, &service);
-  ASSERT_TRUE(server.ok()) << server.status();
-  auto stub =
-      v1::Ingest::NewStub(grpc::CreateChannel(server->address, grpc::InsecureChannelCredentials()));
+  ServedPublisher served(batch::BatchLimits{8, 1 << 16}, "node-f", 2);
+  ASSERT_TRUE(served.server.ok()) << served.server.status();
+  batch::Batcher& batcher = served.batcher;
+  SubscriberHub& hub = served.hub;
+  Publisher& publisher = served.publisher;
+  auto stub = v1::Ingest::NewStub(served.Channel());
   grpc::ClientContext all_context, api_context;
   for (grpc::ClientContext* context : {&all_context, &api_context}) {
     context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
@@ -179,7 +215,7 @@ TEST(PublisherTest, FilteredAndUnfilteredStreamsOfEncodedBatches) {
 
   v1::SubscribeResponse got;
   ASSERT_TRUE(all->Read(&got));
-  EXPECT_EQ(got.SerializeAsString(), published->encoded->bytes());
+  EXPECT_EQ(got.SerializeAsString(), published->encoded->bytes().Flatten());
   EXPECT_EQ(got.batch().record_count(), 6u);
 
   ASSERT_TRUE(api->Read(&got));
@@ -197,24 +233,77 @@ TEST(PublisherTest, FilteredAndUnfilteredStreamsOfEncodedBatches) {
 
   all_context.TryCancel();
   api_context.TryCancel();
-  hub.Close();
-  server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-  server->server->Wait();
+}
+
+// Over real gRPC, read as raw bytes: what an unfiltered subscriber receives is
+// EncodeResponse's output byte for byte, for a batch held in several blocks (large ones
+// and a small-block tail), so every block boundary is crossed on the way.
+TEST(PublisherTest, RawSubscriberGetsEncodeResponseBytesAcrossBlockBoundaries) {
+  const batch::BatchLimits limits{4096, 1 << 20};
+  ServedPublisher served(limits, "node-b", 9);
+  ASSERT_TRUE(served.server.ok()) << served.server.status();
+  batch::Batcher& batcher = served.batcher;
+  SubscriberHub& hub = served.hub;
+  Publisher& publisher = served.publisher;
+  std::shared_ptr<grpc::Channel> channel = served.Channel();
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1::SubscribeRequest request;
+  request.set_client_name("raw");
+  const grpc::internal::RpcMethod method("/firehose.v1.Ingest/Subscribe",
+                                         grpc::internal::RpcMethod::SERVER_STREAMING, channel);
+  const grpc::Slice request_slice(request.SerializeAsString());
+  const grpc::ByteBuffer request_bytes(&request_slice, 1);
+  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(channel.get(), method, &context,
+                                                                    request_bytes));
+  ASSERT_TRUE(hub.WaitForSubscribers(1, absl::Seconds(10)));
+
+  // The same records into the batcher and into a builder of our own for the expectation.
+  batch::BatchBuilder expected_builder(limits);
+  std::vector<std::string> names;
+  for (int i = 0; i < 700; ++i) names.push_back("service.request.latency." + std::to_string(i));
+  decode::StatsdRecord record;
+  PacketMeta meta;
+  meta.source_address_len = 4;
+  for (int i = 0; i < 3000; ++i) {
+    record.name = names[static_cast<size_t>(i * 7) % names.size()];
+    record.value = i * 0.25;
+    meta.receive_unix_nanos = 1'000'000 + i;
+    batcher.AddStatsd(record, meta);
+    ASSERT_EQ(expected_builder.AddStatsd(record, meta), batch::AddResult::kAdded);
+  }
+  batcher.FlushNow();
+  ASSERT_EQ(publisher.PollOnce(), 1);
+  std::string expected;
+  expected_builder.EncodeResponse(batch::BatchHeader{"node-b", 9, 1}, &expected);
+  ASSERT_GT(expected.size(), 2 * kBlockBytes + 1);
+  const std::optional<PublishedBatch> published = hub.ring().Get(9, 1);
+  ASSERT_TRUE(published.has_value());
+  ASSERT_GE(published->encoded->bytes().block_count(), 3u);
+
+  grpc::ByteBuffer got;
+  ASSERT_TRUE(reader->Read(&got));
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(got.Dump(&slices).ok());
+  std::string received;
+  for (const grpc::Slice& slice : slices) {
+    received.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  ASSERT_EQ(received.size(), expected.size());
+  EXPECT_TRUE(received == expected) << "bytes differ";
+
+  context.TryCancel();
 }
 
 TEST(PublisherTest, SubscriberReceivesEpochChangeNoticeThenNewEpochFromSeqOne) {
-  batch::Batcher batcher(0, kLimits, 8, 1'000'000);
-  SubscriberHub hub(16);
-  Publisher publisher("node-a", 3, {&batcher}, &hub);
-  IngestServiceOptions options;
-  options.heartbeat_interval = absl::Hours(1);  // no heartbeats between the items
-  IngestService service(
-      &hub, [&] { return publisher.last_seq(); }, [&] { return publisher.epoch(); }, options);
-  absl::StatusOr<StartedServer> server = StartGrpcServer({"127.0.0.1:0"}, &service);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ServedPublisher served(kLimits, "node-a", 3);
+  ASSERT_TRUE(served.server.ok()) << served.server.status();
+  batch::Batcher& batcher = served.batcher;
+  SubscriberHub& hub = served.hub;
+  Publisher& publisher = served.publisher;
 
-  auto stub =
-      v1::Ingest::NewStub(grpc::CreateChannel(server->address, grpc::InsecureChannelCredentials()));
+  auto stub = v1::Ingest::NewStub(served.Channel());
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   v1::SubscribeRequest request;
@@ -253,9 +342,6 @@ TEST(PublisherTest, SubscriberReceivesEpochChangeNoticeThenNewEpochFromSeqOne) {
   EXPECT_EQ(response.batch().seq(), 1u);
 
   context.TryCancel();
-  hub.Close();
-  server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-  server->server->Wait();
 }
 
 }  // namespace

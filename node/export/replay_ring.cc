@@ -16,14 +16,16 @@ uint64_t ReplayFootprint(const v1::SubscribeResponse& message, uint64_t encoded_
   return bytes;
 }
 
-uint64_t ReplayFootprint(const EncodedBatch& batch) { return batch.bytes().capacity(); }
+uint64_t ReplayFootprint(const EncodedBatch& batch) { return batch.bytes().held_bytes(); }
 
 const v1::SubscribeResponse* EncodedBatch::message() {
   std::call_once(parse_once_, [this] {
     // On its own arena like a built batch: a few blocks instead of an allocation per
     // column, freed with the last holder.
+    // Straight from the blocks: protobuf reads across their boundaries itself.
     parsed_ = NewBatchMessage();
-    parse_ok_ = parsed_->ParseFromString(bytes_);
+    BlockInputStream stream(bytes_);
+    parse_ok_ = parsed_->ParseFromZeroCopyStream(&stream);
     const uint64_t heap = ReplayFootprint(*parsed_, 0);
     absl::MutexLock lock(&charge_mu_);
     parsed_bytes_ = heap;

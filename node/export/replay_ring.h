@@ -7,8 +7,8 @@
 // it missed, not just how many batches.
 //
 // Batches reach the ring in one of two forms: ingestd's publisher hands over wire bytes
-// (EncodedBatch, 1x the encoded size), message-building producers such as the relay a
-// message on its arena (3-4x). Either way the budget charges the memory held.
+// (EncodedBatch, in fixed-size blocks, ~1.05x the encoded size), message-building producers such as
+// the relay a message on its arena (3-4x). Either way the budget charges the memory held.
 #ifndef FIREHOSE_NODE_EXPORT_REPLAY_RING_H_
 #define FIREHOSE_NODE_EXPORT_REPLAY_RING_H_
 
@@ -19,11 +19,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "node/export/block_buffer.h"
 #include "proto/firehose/v1/ingest.pb.h"
 
 namespace firehose::exporter {
@@ -55,12 +57,13 @@ class SerializedOnce {
 };
 
 // A batch published as wire bytes (ingestd's publisher: BatchBuilder::EncodeResponse,
-// the serialized SubscribeResponse). Every stream that sends the batch unchanged sends
-// these bytes; a stream that needs the message (record filters) gets it parsed from
-// them once, on the first such stream's thread, never on the export thread, and shared
-// by every later one.
+// the serialized SubscribeResponse), held in fixed-size pool blocks (BlockBuffer: no
+// buffer of a new size per batch for glibc's heap to fragment on). Every stream that
+// sends the batch unchanged sends these blocks as slices; a stream that needs the
+// message (record filters) gets it parsed from them once, on the first such stream's
+// thread, never on the export thread, and shared by every later one.
 //
-// Memory: the ring charges the bytes when the batch is appended and the parsed message
+// Memory: the ring charges the blocks when the batch is appended and the parsed message
 // (its heap, as ReplayFootprint measures it) when and if it is made, for as long as the
 // ring retains the batch, so its budget counts what its batches actually hold. A parse
 // raises the ring's total at once; the excess is evicted at the next Append. (As with
@@ -69,11 +72,13 @@ class SerializedOnce {
 // them; a batch belongs to one ring at a time.
 class EncodedBatch {
  public:
-  explicit EncodedBatch(std::string bytes) : bytes_(std::move(bytes)) {}
+  explicit EncodedBatch(BlockBuffer bytes) : bytes_(std::move(bytes)) {}
+  // Copies `bytes` into blocks (tests, benchmarks).
+  explicit EncodedBatch(std::string_view bytes) : bytes_(BlockBuffer::CopyOf(bytes)) {}
   EncodedBatch(const EncodedBatch&) = delete;
   EncodedBatch& operator=(const EncodedBatch&) = delete;
 
-  const std::string& bytes() const { return bytes_; }
+  const BlockBuffer& bytes() const { return bytes_; }
   // The message, parsed on the first call (any thread); null if the bytes do not parse,
   // which the encoder's byte-for-byte test against protobuf rules out for its output.
   const v1::SubscribeResponse* message();
@@ -86,7 +91,7 @@ class EncodedBatch {
   // the ring), now if it is already parsed, else when it is.
   void ChargeParsedTo(std::shared_ptr<std::atomic<uint64_t>> sink) ABSL_LOCKS_EXCLUDED(charge_mu_);
 
-  const std::string bytes_;
+  const BlockBuffer bytes_;
   std::once_flag parse_once_;
   std::shared_ptr<v1::SubscribeResponse> parsed_;  // written once, under parse_once_
   bool parse_ok_ = false;
@@ -130,8 +135,9 @@ struct PublishedBatch {
 // publishes bytes and charges the overload below.
 uint64_t ReplayFootprint(const v1::SubscribeResponse& message, uint64_t encoded_bytes);
 
-// What an encoded batch holds when published: its bytes (the string's allocation),
-// 1.0x the encoded size instead of the message's 3-4x. The message parsed from them
+// What an encoded batch holds when published: its blocks, whole (BlockBuffer::
+// held_bytes: the bytes plus under 8 KiB of the last block), ~1.05x the encoded size of
+// a full statsd batch instead of the message's 3-4x. The message parsed from them
 // later, if any stream needs one, is charged by the ring when it is made (see
 // EncodedBatch), not here, so it is never counted twice.
 uint64_t ReplayFootprint(const EncodedBatch& batch);

@@ -1,0 +1,154 @@
+// Fixed-size block pools and the buffers made of their blocks; see the header.
+#include "node/export/block_buffer.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+namespace firehose::exporter {
+
+BlockPool::BlockPool(size_t block_bytes, size_t max_idle)
+    : block_bytes_(block_bytes), max_idle_(max_idle) {
+  // Reserved whole so that Give never allocates (and never under the lock).
+  idle_.reserve(max_idle_);
+}
+
+BlockPool::~BlockPool() {
+  for (char* block : idle_) delete[] block;
+}
+
+BlockPool& BlockPool::Large() {
+  static BlockPool* const pool = new BlockPool(kBlockBytes, 256);
+  return *pool;
+}
+
+BlockPool& BlockPool::Small() {
+  static BlockPool* const pool = new BlockPool(kSmallBlockBytes, 2048);
+  return *pool;
+}
+
+char* BlockPool::Take() {
+  {
+    absl::MutexLock lock(&mu_);
+    ++in_use_;
+    if (!idle_.empty()) {
+      char* block = idle_.back();
+      idle_.pop_back();
+      return block;
+    }
+    ++allocated_;
+  }
+  return new char[block_bytes_];
+}
+
+void BlockPool::Give(char* block) {
+  {
+    absl::MutexLock lock(&mu_);
+    --in_use_;
+    if (idle_.size() < max_idle_) {
+      idle_.push_back(block);
+      return;
+    }
+    ++freed_;
+  }
+  delete[] block;
+}
+
+BlockPoolStats BlockPool::stats() const {
+  absl::MutexLock lock(&mu_);
+  BlockPoolStats s;
+  s.block_bytes = block_bytes_;
+  s.in_use = in_use_;
+  s.idle = idle_.size();
+  s.allocated = allocated_;
+  s.freed = freed_;
+  return s;
+}
+
+BlockBuffer::~BlockBuffer() { Release(); }
+
+BlockBuffer::BlockBuffer(BlockBuffer&& other) noexcept
+    : blocks_(std::move(other.blocks_)), size_(other.size_), held_(other.held_) {
+  other.blocks_.clear();
+  other.size_ = 0;
+  other.held_ = 0;
+}
+
+BlockBuffer& BlockBuffer::operator=(BlockBuffer&& other) noexcept {
+  if (this != &other) {
+    Release();
+    blocks_ = std::move(other.blocks_);
+    size_ = other.size_;
+    held_ = other.held_;
+    other.blocks_.clear();
+    other.size_ = 0;
+    other.held_ = 0;
+  }
+  return *this;
+}
+
+void BlockBuffer::Release() {
+  for (const Block& block : blocks_) block.pool->Give(block.data);
+  blocks_.clear();
+  size_ = 0;
+  held_ = 0;
+}
+
+BlockBuffer BlockBuffer::CopyOf(std::string_view bytes, BlockPool& large, BlockPool& small) {
+  BlockBuffer buffer;
+  const size_t tail = std::min(kTailBytes, small.block_bytes() * 8);
+  while (!bytes.empty()) {
+    BlockPool& pool = bytes.size() > tail ? large : small;
+    const size_t n = std::min(bytes.size(), pool.block_bytes());
+    char* data = pool.Take();
+    std::memcpy(data, bytes.data(), n);
+    buffer.blocks_.push_back(Block{data, static_cast<uint32_t>(n), &pool});
+    buffer.size_ += n;
+    buffer.held_ += pool.block_bytes();
+    bytes.remove_prefix(n);
+  }
+  return buffer;
+}
+
+std::string BlockBuffer::Flatten() const {
+  std::string out;
+  out.reserve(size_);
+  for (const Block& block : blocks_) out.append(block.data, block.used);
+  return out;
+}
+
+bool BlockInputStream::Next(const void** data, int* size) {
+  while (block_ < buffer_.block_count() && offset_ == buffer_.block(block_).size()) {
+    ++block_;
+    offset_ = 0;
+  }
+  if (block_ == buffer_.block_count()) return false;
+  const std::string_view block = buffer_.block(block_);
+  *data = block.data() + offset_;
+  *size = static_cast<int>(block.size() - offset_);
+  position_ += *size;
+  offset_ = block.size();
+  return true;
+}
+
+void BlockInputStream::BackUp(int count) {
+  // Protobuf backs up only into what the last Next returned, i.e. within this block.
+  offset_ -= static_cast<size_t>(count);
+  position_ -= count;
+}
+
+bool BlockInputStream::Skip(int count) {
+  while (count > 0) {
+    const void* data;
+    int size;
+    if (!Next(&data, &size)) return false;
+    if (size > count) {
+      BackUp(size - count);
+      return true;
+    }
+    count -= size;
+  }
+  return true;
+}
+
+}  // namespace firehose::exporter
