@@ -17,13 +17,8 @@ BlockPool::~BlockPool() {
   for (char* block : idle_) delete[] block;
 }
 
-BlockPool& BlockPool::Large() {
-  static BlockPool* const pool = new BlockPool(kBlockBytes, 256);
-  return *pool;
-}
-
-BlockPool& BlockPool::Small() {
-  static BlockPool* const pool = new BlockPool(kSmallBlockBytes, 2048);
+BlockPool& BlockPool::Default() {
+  static BlockPool* const pool = new BlockPool(kBlockBytes, 1024);
   return *pool;
 }
 
@@ -68,43 +63,38 @@ BlockPoolStats BlockPool::stats() const {
 BlockBuffer::~BlockBuffer() { Release(); }
 
 BlockBuffer::BlockBuffer(BlockBuffer&& other) noexcept
-    : blocks_(std::move(other.blocks_)), size_(other.size_), held_(other.held_) {
+    : pool_(other.pool_), blocks_(std::move(other.blocks_)), size_(other.size_) {
   other.blocks_.clear();
   other.size_ = 0;
-  other.held_ = 0;
 }
 
 BlockBuffer& BlockBuffer::operator=(BlockBuffer&& other) noexcept {
   if (this != &other) {
     Release();
+    pool_ = other.pool_;
     blocks_ = std::move(other.blocks_);
     size_ = other.size_;
-    held_ = other.held_;
     other.blocks_.clear();
     other.size_ = 0;
-    other.held_ = 0;
   }
   return *this;
 }
 
 void BlockBuffer::Release() {
-  for (const Block& block : blocks_) block.pool->Give(block.data);
+  for (char* block : blocks_) pool_->Give(block);
   blocks_.clear();
   size_ = 0;
-  held_ = 0;
 }
 
-BlockBuffer BlockBuffer::CopyOf(std::string_view bytes, BlockPool& large, BlockPool& small) {
+BlockBuffer BlockBuffer::CopyOf(std::string_view bytes, BlockPool& pool) {
   BlockBuffer buffer;
-  const size_t tail = std::min(kTailBytes, small.block_bytes() * 8);
+  buffer.pool_ = &pool;
+  buffer.size_ = bytes.size();
   while (!bytes.empty()) {
-    BlockPool& pool = bytes.size() > tail ? large : small;
     const size_t n = std::min(bytes.size(), pool.block_bytes());
-    char* data = pool.Take();
-    std::memcpy(data, bytes.data(), n);
-    buffer.blocks_.push_back(Block{data, static_cast<uint32_t>(n), &pool});
-    buffer.size_ += n;
-    buffer.held_ += pool.block_bytes();
+    char* block = pool.Take();
+    std::memcpy(block, bytes.data(), n);
+    buffer.blocks_.push_back(block);
     bytes.remove_prefix(n);
   }
   return buffer;
@@ -112,9 +102,14 @@ BlockBuffer BlockBuffer::CopyOf(std::string_view bytes, BlockPool& large, BlockP
 
 std::string BlockBuffer::Flatten() const {
   std::string out;
-  out.reserve(size_);
-  for (const Block& block : blocks_) out.append(block.data, block.used);
+  FlattenInto(&out);
   return out;
+}
+
+void BlockBuffer::FlattenInto(std::string* out) const {
+  out->clear();
+  out->reserve(size_);
+  for (size_t i = 0; i < blocks_.size(); ++i) out->append(block(i));
 }
 
 bool BlockInputStream::Next(const void** data, int* size) {

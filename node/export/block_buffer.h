@@ -11,10 +11,13 @@
 // on the export thread). Blocks of one size make every freed block fit the next batch;
 // docs/benchmarks.md ("Export: encoded batches in fixed-size blocks") has the figures.
 //
-// Two block sizes, each its own pool: kBlockBytes for the body of a batch and, for a tail
-// of at most kTailBytes, kSmallBlockBytes blocks, so that a small batch (a quiet node
-// flushing a few records every millisecond) holds ~1 KiB and not a whole 16 KiB block,
-// which would cut how many batches the replay ring keeps by an order of magnitude.
+// One block size, 4 KiB, one pool. A full statsd batch (116-160 KB) is 29-40 blocks and
+// holds on average half a block (~1.5 %) more than its bytes; a tiny batch (a quiet
+// node flushing a few records every millisecond) holds 4 KiB, so a 64 MiB ring still
+// keeps 16,384 of them. Two sizes (16 KiB blocks with 1 KiB blocks for the tail) were
+// tried and not kept: as batch sizes drifted, memory moved from one pool to the other
+// while each kept its idle blocks, and the soak grew ~1 MiB (the pools' gauges showed
+// it). With one size the blocks in use are the ring's budget, within one batch.
 //
 // Threads: blocks are taken on the export thread and given back on whichever thread
 // drops the last holder of the batch (export thread at eviction, gRPC threads when a
@@ -36,13 +39,7 @@
 
 namespace firehose::exporter {
 
-// 16 KiB: HTTP/2's default frame payload, so each block is about one DATA frame; a full
-// statsd batch is 8 blocks (see docs/benchmarks.md for 16 vs 32 KiB).
-inline constexpr size_t kBlockBytes = 16 << 10;
-inline constexpr size_t kSmallBlockBytes = 1 << 10;
-// A tail up to this long goes into small blocks (at most 8 of them), a longer one into a
-// block of kBlockBytes: what a batch holds beyond its size is under 8 KiB either way.
-inline constexpr size_t kTailBytes = 8 * kSmallBlockBytes;
+inline constexpr size_t kBlockBytes = 4 << 10;
 
 struct BlockPoolStats {
   size_t block_bytes = 0;
@@ -63,10 +60,9 @@ class BlockPool {
   BlockPool(const BlockPool&) = delete;
   BlockPool& operator=(const BlockPool&) = delete;
 
-  // kBlockBytes blocks, at most 256 idle (4 MiB); kSmallBlockBytes, at most 2048 idle
-  // (2 MiB). Never destroyed, so gRPC threads may release slices during exit.
-  static BlockPool& Large();
-  static BlockPool& Small();
+  // The process's kBlockBytes blocks, at most 1024 idle (4 MiB). Never destroyed, so
+  // gRPC threads may release slices during exit.
+  static BlockPool& Default();
 
   size_t block_bytes() const { return block_bytes_; }
   char* Take() ABSL_LOCKS_EXCLUDED(mu_);
@@ -83,8 +79,8 @@ class BlockPool {
   uint64_t freed_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// Bytes in a sequence of pool blocks, each full but the last of each size. Move-only;
-// the blocks go back to their pools when it is destroyed.
+// Bytes in a sequence of pool blocks, each full but the last. Move-only; the blocks go
+// back to their pool when it is destroyed.
 class BlockBuffer {
  public:
   BlockBuffer() = default;
@@ -94,32 +90,31 @@ class BlockBuffer {
   BlockBuffer(const BlockBuffer&) = delete;
   BlockBuffer& operator=(const BlockBuffer&) = delete;
 
-  // A copy of `bytes`: kBlockBytes blocks from `large` while more than kTailBytes
-  // remain, then kSmallBlockBytes blocks from `small` (pools of other sizes work too).
-  static BlockBuffer CopyOf(std::string_view bytes, BlockPool& large = BlockPool::Large(),
-                            BlockPool& small = BlockPool::Small());
+  // A copy of `bytes` in blocks from `pool`.
+  static BlockBuffer CopyOf(std::string_view bytes, BlockPool& pool = BlockPool::Default());
 
   size_t size() const { return size_; }
   size_t block_count() const { return blocks_.size(); }
   // The bytes of block `i`, in order (what a gRPC slice or a parser reads).
-  std::string_view block(size_t i) const { return {blocks_[i].data, blocks_[i].used}; }
+  std::string_view block(size_t i) const {
+    const size_t block_bytes = pool_->block_bytes();
+    return {blocks_[i], i + 1 < blocks_.size() ? block_bytes : size_ - i * block_bytes};
+  }
   // The memory the blocks take: what the replay ring charges.
-  size_t held_bytes() const { return held_; }
+  size_t held_bytes() const { return blocks_.empty() ? 0 : blocks_.size() * pool_->block_bytes(); }
   // All the bytes in one string (tests, and anything that wants them contiguous).
   std::string Flatten() const;
+  // The same into `out`, replacing its contents and keeping its allocation.
+  void FlattenInto(std::string* out) const;
 
  private:
-  struct Block {
-    char* data;
-    uint32_t used;
-    BlockPool* pool;
-  };
   void Release();
 
-  // A full statsd batch is 8 large blocks plus a small tail: no allocation for the list.
-  absl::InlinedVector<Block, 12> blocks_;
+  BlockPool* pool_ = nullptr;
+  // Batches up to the default batch.max_bytes (256 KiB) list their blocks without an
+  // allocation of their own.
+  absl::InlinedVector<char*, 64> blocks_;
   size_t size_ = 0;
-  size_t held_ = 0;
 };
 
 // Protobuf's view of a BlockBuffer: each block in turn, no copy (ParseFromZeroCopyStream).

@@ -1,5 +1,5 @@
-// Tests BlockBuffer: bytes kept exactly across block boundaries for every size class of
-// input, blocks reused from the pool and freed beyond its idle bound, blocks held until
+// Tests BlockBuffer: bytes kept exactly across block boundaries for sizes around the
+// block size, blocks reused from the pool and freed beyond its idle bound, blocks held until
 // the last holder (a gRPC ByteBuffer's slices included) lets go, and protobuf parsing
 // straight from the blocks.
 #include "node/export/block_buffer.h"
@@ -30,88 +30,81 @@ std::string Joined(const BlockBuffer& buffer) {
 
 struct Case {
   size_t size;
-  size_t large_blocks;
-  size_t small_blocks;
+  size_t blocks;
 };
 
-TEST(BlockBufferTest, KeepsEveryByteInBlocksOfTheTwoSizes) {
+TEST(BlockBufferTest, KeepsEveryByteInFixedSizeBlocks) {
   const Case cases[] = {
-      {0, 0, 0},
-      {1, 0, 1},
-      {kSmallBlockBytes, 0, 1},
-      {kSmallBlockBytes + 1, 0, 2},
-      {kTailBytes, 0, 8},
-      {kTailBytes + 1, 1, 0},  // a tail too long for small blocks takes one large one
-      {kBlockBytes, 1, 0},
-      {kBlockBytes + 1, 1, 1},
-      {kBlockBytes + kTailBytes + 1, 2, 0},
-      {115'809, 7, 2},  // the statsd benchmark batch: 7 * 16 KiB + 1,121 bytes
-      {10 * kBlockBytes + 5, 10, 1},
+      {0, 0},
+      {1, 1},
+      {kBlockBytes - 1, 1},
+      {kBlockBytes, 1},
+      {kBlockBytes + 1, 2},
+      {115'809, 29},  // the statsd benchmark batch: 28 blocks and 1,121 bytes
+      {64 * kBlockBytes, 64},
+      {100 * kBlockBytes + 5, 101},  // more than the list keeps without an allocation
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.size);
     const std::string bytes = Pattern(c.size);
     const BlockBuffer buffer = BlockBuffer::CopyOf(bytes);
     EXPECT_EQ(buffer.size(), c.size);
-    EXPECT_EQ(buffer.block_count(), c.large_blocks + c.small_blocks);
-    EXPECT_EQ(buffer.held_bytes(),
-              c.large_blocks * kBlockBytes + c.small_blocks * kSmallBlockBytes);
+    EXPECT_EQ(buffer.block_count(), c.blocks);
+    EXPECT_EQ(buffer.held_bytes(), c.blocks * kBlockBytes);
+    for (size_t i = 0; i + 1 < buffer.block_count(); ++i) {
+      EXPECT_EQ(buffer.block(i).size(), kBlockBytes);
+    }
     EXPECT_EQ(buffer.Flatten(), bytes);
     EXPECT_EQ(Joined(buffer), bytes);
-    // Never more than a small block or half a large one beyond the bytes.
-    EXPECT_LT(buffer.held_bytes() - buffer.size(), kBlockBytes / 2);
   }
 }
 
 TEST(BlockBufferTest, BlocksComeBackToThePoolAndAreReused) {
-  BlockPool large(64, 16);
-  BlockPool small(8, 16);
+  BlockPool pool(64, 16);
   const std::string bytes = Pattern(64 * 3 + 5);
   const char* first_block;
   {
-    BlockBuffer buffer = BlockBuffer::CopyOf(bytes, large, small);
+    BlockBuffer buffer = BlockBuffer::CopyOf(bytes, pool);
     EXPECT_EQ(buffer.block_count(), 4u);
     first_block = buffer.block(0).data();
-    EXPECT_EQ(large.stats().in_use, 3u);
-    EXPECT_EQ(small.stats().in_use, 1u);
+    EXPECT_EQ(pool.stats().in_use, 4u);
     BlockBuffer moved = std::move(buffer);  // the blocks move, nothing is returned
-    EXPECT_EQ(large.stats().in_use, 3u);
+    EXPECT_EQ(pool.stats().in_use, 4u);
     EXPECT_EQ(moved.Flatten(), bytes);
+    buffer = std::move(moved);  // and back
+    EXPECT_EQ(buffer.Flatten(), bytes);
   }
-  BlockPoolStats s = large.stats();
+  BlockPoolStats s = pool.stats();
   EXPECT_EQ(s.in_use, 0u);
-  EXPECT_EQ(s.idle, 3u);
-  EXPECT_EQ(s.allocated, 3u);
-  // The next buffer takes the idle blocks (last given back, first taken) and allocates none.
-  const BlockBuffer again = BlockBuffer::CopyOf(bytes, large, small);
+  EXPECT_EQ(s.idle, 4u);
+  EXPECT_EQ(s.allocated, 4u);
+  // The next buffer takes the idle blocks and allocates none.
+  const BlockBuffer again = BlockBuffer::CopyOf(bytes, pool);
   EXPECT_EQ(again.Flatten(), bytes);
-  s = large.stats();
-  EXPECT_EQ(s.allocated, 3u);
+  s = pool.stats();
+  EXPECT_EQ(s.allocated, 4u);
   EXPECT_EQ(s.idle, 0u);
   bool reused = false;
   for (size_t i = 0; i < again.block_count(); ++i) reused |= again.block(i).data() == first_block;
   EXPECT_TRUE(reused);
-  EXPECT_EQ(small.stats().allocated, 1u);
 }
 
 TEST(BlockBufferTest, PoolKeepsAtMostItsIdleBound) {
-  BlockPool large(64, 2);
-  BlockPool small(8, 1);
+  BlockPool pool(64, 2);
   {
-    const BlockBuffer a = BlockBuffer::CopyOf(Pattern(64 * 5 + 1), large, small);
-    EXPECT_EQ(large.stats().in_use, 5u);
+    const BlockBuffer a = BlockBuffer::CopyOf(Pattern(64 * 5), pool);
+    EXPECT_EQ(pool.stats().in_use, 5u);
   }
-  const BlockPoolStats s = large.stats();
+  const BlockPoolStats s = pool.stats();
   EXPECT_EQ(s.in_use, 0u);
   EXPECT_EQ(s.idle, 2u);
   EXPECT_EQ(s.freed, 3u);
 }
 
 TEST(BlockBufferTest, ByteBufferSlicesHoldTheBlocksUntilGrpcReleasesThem) {
-  BlockPool large(64, 16);
-  BlockPool small(8, 16);
+  BlockPool pool(64, 16);
   const std::string bytes = Pattern(64 * 2 + 20);
-  auto owner = std::make_shared<BlockBuffer>(BlockBuffer::CopyOf(bytes, large, small));
+  auto owner = std::make_shared<BlockBuffer>(BlockBuffer::CopyOf(bytes, pool));
   grpc::ByteBuffer message = SlicesOf(*owner, owner);
   EXPECT_EQ(message.Length(), bytes.size());
   std::vector<grpc::Slice> slices;
@@ -122,7 +115,7 @@ TEST(BlockBufferTest, ByteBufferSlicesHoldTheBlocksUntilGrpcReleasesThem) {
     EXPECT_EQ(reinterpret_cast<const char*>(slices[i].begin()), owner->block(i).data());
   }
   owner.reset();  // the publisher and ring are done; the message still holds the batch
-  EXPECT_EQ(large.stats().in_use, 2u);
+  EXPECT_EQ(pool.stats().in_use, 3u);
   std::string got;
   for (const grpc::Slice& slice : slices) {
     got.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
@@ -130,11 +123,12 @@ TEST(BlockBufferTest, ByteBufferSlicesHoldTheBlocksUntilGrpcReleasesThem) {
   EXPECT_EQ(got, bytes);
   grpc::ByteBuffer copy(message);
   message.Clear();
-  slices.clear();
-  EXPECT_EQ(large.stats().in_use, 2u);  // the copy shares the slices
+  slices.erase(slices.begin(), slices.begin() + 2);
+  EXPECT_EQ(pool.stats().in_use, 3u);  // the copy, and one slice, still hold the batch
   copy.Clear();
-  EXPECT_EQ(large.stats().in_use, 0u);
-  EXPECT_EQ(small.stats().in_use, 0u);
+  EXPECT_EQ(pool.stats().in_use, 3u);
+  slices.clear();  // the last slice gRPC held
+  EXPECT_EQ(pool.stats().in_use, 0u);
 }
 
 TEST(BlockBufferTest, EmptyBufferIsAnEmptyMessage) {
@@ -155,10 +149,9 @@ TEST(BlockInputStreamTest, ParsesAMessageSplitAcrossTinyBlocks) {
     batch->mutable_statsd()->add_value(i * 0.5);
   }
   const std::string bytes = response.SerializeAsString();
-  // Blocks of 7 and 3 bytes put a boundary inside nearly every field and varint.
-  BlockPool large(7, 0);
-  BlockPool small(3, 0);
-  const BlockBuffer buffer = BlockBuffer::CopyOf(bytes, large, small);
+  // Blocks of 7 bytes put a boundary inside nearly every field and varint.
+  BlockPool pool(7, 0);
+  const BlockBuffer buffer = BlockBuffer::CopyOf(bytes, pool);
   ASSERT_GT(buffer.block_count(), bytes.size() / 7);
   BlockInputStream stream(buffer);
   v1::SubscribeResponse parsed;
@@ -168,11 +161,9 @@ TEST(BlockInputStreamTest, ParsesAMessageSplitAcrossTinyBlocks) {
 }
 
 TEST(BlockInputStreamTest, NextBackUpAndSkipWalkTheBlocks) {
-  BlockPool large(4, 0);
-  BlockPool small(1, 0);
-  // abcd efgh, then a tail of 6 (up to 8 small blocks) in blocks of 1: i j k l m n.
-  const BlockBuffer buffer = BlockBuffer::CopyOf("abcdefghijklmn", large, small);
-  ASSERT_EQ(buffer.block_count(), 8u);
+  BlockPool pool(4, 0);
+  const BlockBuffer buffer = BlockBuffer::CopyOf("abcdefghijklmn", pool);  // abcd efgh ijkl mn
+  ASSERT_EQ(buffer.block_count(), 4u);
   BlockInputStream stream(buffer);
   const void* data;
   int size;
@@ -186,7 +177,7 @@ TEST(BlockInputStreamTest, NextBackUpAndSkipWalkTheBlocks) {
   ASSERT_TRUE(stream.Next(&data, &size));
   EXPECT_EQ(std::string(static_cast<const char*>(data), size), "gh");
   EXPECT_EQ(stream.ByteCount(), 8);
-  EXPECT_FALSE(stream.Skip(7));  // only i..n are left
+  EXPECT_FALSE(stream.Skip(7));  // only ijkl mn are left
   EXPECT_FALSE(stream.Next(&data, &size));
   EXPECT_EQ(stream.ByteCount(), 14);
 }

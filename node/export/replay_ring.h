@@ -7,7 +7,7 @@
 // it missed, not just how many batches.
 //
 // Batches reach the ring in one of two forms: ingestd's publisher hands over wire bytes
-// (EncodedBatch, in fixed-size blocks, ~1.05x the encoded size), message-building producers such as
+// (EncodedBatch, in fixed-size blocks, ~1.02x the encoded size), message-building producers such as
 // the relay a message on its arena (3-4x). Either way the budget charges the memory held.
 #ifndef FIREHOSE_NODE_EXPORT_REPLAY_RING_H_
 #define FIREHOSE_NODE_EXPORT_REPLAY_RING_H_
@@ -136,8 +136,8 @@ struct PublishedBatch {
 uint64_t ReplayFootprint(const v1::SubscribeResponse& message, uint64_t encoded_bytes);
 
 // What an encoded batch holds when published: its blocks, whole (BlockBuffer::
-// held_bytes: the bytes plus under 8 KiB of the last block), ~1.05x the encoded size of
-// a full statsd batch instead of the message's 3-4x. The message parsed from them
+// held_bytes: the bytes plus the unused end of the last block), ~1.02x the encoded size
+// of a full statsd batch instead of the message's 3-4x. The message parsed from them
 // later, if any stream needs one, is charged by the ring when it is made (see
 // EncodedBatch), not here, so it is never counted twice.
 uint64_t ReplayFootprint(const EncodedBatch& batch);

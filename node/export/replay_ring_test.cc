@@ -96,10 +96,10 @@ PublishedBatch Encoded(uint64_t seq, int records, int names, uint64_t epoch = 1)
 TEST(EncodedBatchTest, ParsedOnceOnFirstNeedAndChargedWhileRetained) {
   ReplayRing ring(uint64_t{1} << 30);
   const PublishedBatch a = Encoded(1, 1024, 300);
-  // The blocks that hold the bytes: under 8 KiB (part of one block) more than the bytes.
+  // The blocks that hold the bytes: less than one block more than the bytes.
   EXPECT_EQ(a.bytes, a.encoded->bytes().held_bytes());
   EXPECT_GE(a.bytes, a.encoded->bytes().size());
-  EXPECT_LT(a.bytes, a.encoded->bytes().size() + kTailBytes);
+  EXPECT_LT(a.bytes, a.encoded->bytes().size() + kBlockBytes);
   ring.Append(a);
   EXPECT_EQ(ring.stats().bytes, a.bytes);
   EXPECT_EQ(a.encoded->parsed_bytes(), 0u);  // nothing parsed until a stream asks

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "node/export/block_buffer.h"
 #include "node/metrics/family_builder.h"
 
 namespace firehose::metrics {
@@ -199,6 +200,14 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
   out.push_back(Gauge("firehose_replay_ring_batches", "Batches in the replay ring.")
                     .Add({}, hub.replay.batches)
                     .Build());
+  // Encoded batches' fixed-size blocks (node/export/block_buffer.h): held by batches
+  // (ring, queues, gRPC) or kept idle for reuse, up to the pool's bound.
+  const exporter::BlockPoolStats blocks = exporter::BlockPool::Default().stats();
+  auto block_pool = Gauge("firehose_export_block_pool_bytes",
+                          "Bytes of the encoded-batch block pool, held by batches or idle.");
+  block_pool.Add({{"state", "in_use"}}, static_cast<double>(blocks.in_use * blocks.block_bytes));
+  block_pool.Add({{"state", "idle"}}, static_cast<double>(blocks.idle * blocks.block_bytes));
+  out.push_back(block_pool.Build());
   // One series per connected subscriber, labelled "name#id" (the id tells two
   // subscribers of the same name apart); series vanish when the stream ends.
   auto lag = Gauge("firehose_subscriber_lag_batches",
