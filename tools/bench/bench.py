@@ -9,6 +9,10 @@ typical length with tags, 1500 distinct names, three lines per packet) it measur
            firehose_worker_cpu_seconds_total), median and range over --runs runs of
            --seconds each, after a warm-up; plus the accounting identity of every run,
            and records per worker CPU-second.
+  floor    the dpdk mode with no decoder for the capture's port (every packet received,
+           parsed to UDP, dropped as unknown_port): the worker's receive floor, from which
+           the run derives what decode + batch cost and what each speed target leaves
+           them ("bounds" in results.json).
   lines    the dpdk mode on captures with --lines-sweep lines per packet (default 1 and
            20; --lines-seconds each): per-packet and per-record rates as packing varies.
   testpmd  dpdk-testpmd --forward-mode=rxonly on the same vdev: the PMD's own ceiling,
@@ -219,6 +223,47 @@ grpc:
 metrics:
   listen: 127.0.0.1:0
 """
+
+
+def bench_floor(binary, pcap, hugepages, args, workdir):
+    """The worker's receive floor: ingestd on the same capture with no decoder for its
+    port, so every packet is received, parsed to UDP and dropped as unknown_port. What
+    is left of the dpdk mode's cost per packet above this is decode + batch."""
+    rates, identities = [], []
+    for run in range(args.runs):
+        config = dpdk_config(pcap, f"fh-bench-{os.getpid()}", hugepages.eal_args())
+        node = Ingestd(binary, config + 'decoders:\n  "9": statsd\n', workdir, f"floor{run}")
+        time.sleep(args.warmup)
+        packets, cpu, _ = window(node, args.lines_seconds)
+        identity = node.stop()
+        rates.append(packets / cpu)
+        identities.append(identity)
+        log(f"   floor run {run + 1}: {packets / cpu:,.0f} packets per worker CPU-second, "
+            f"none decoded; {identity}")
+    return summarize(rates), identities
+
+
+def bounds(results):
+    """What the three speed targets would need, from this run's own medians (ns per
+    packet): P = the receive floor, D = the dpdk mode's cost above it (decode + batch),
+    K = the kernel backend's cost above D (its receive path)."""
+    total = 1e9 / results["dpdk"]["median"]
+    floor = 1e9 / results["floor"]["median"]
+    decode = total - floor
+    out = {"dpdk_ns_per_packet": total, "receive_floor_ns_per_packet": floor,
+           "decode_batch_ns_per_packet": decode,
+           "budget_ns_for_10M": 100.0, "decode_batch_budget_ns_for_10M": 100.0 - floor}
+    if "testpmd" in results:
+        budget = 1e9 / (0.25 * results["testpmd"]["median"])
+        out["budget_ns_for_25pct_testpmd"] = budget
+        out["decode_batch_budget_ns_for_25pct_testpmd"] = budget - floor
+    if "kernel" in results:
+        kernel_receive = 1e9 / results["kernel"]["median"] - decode
+        out["kernel_receive_ns_per_packet"] = kernel_receive
+        # DPDK / kernel = (D + K) / (D + P); with D = 0 it is K / P, its ceiling.
+        out["dpdk_over_kernel_ceiling_with_free_decode"] = kernel_receive / floor
+        out["decode_batch_budget_ns_for_10x_kernel"] = (kernel_receive - 10 * floor) / 9
+    return out
 
 
 def summarize(values):
@@ -521,7 +566,7 @@ def main():
                         help="comma list of other lines-per-packet counts for the lines mode")
     parser.add_argument("--lines-seconds", type=float, default=5,
                         help="window of each lines-mode run")
-    modes = ["dpdk", "lines", "testpmd", "kernel", "peers", "fanout", "latency", "memory"]
+    modes = ["dpdk", "floor", "lines", "testpmd", "kernel", "peers", "fanout", "latency", "memory"]
     parser.add_argument("--skip", default="", help="comma list of: " + ",".join(modes))
     parser.add_argument("--only", default="", help="comma list of modes to run (the rest "
                         "are skipped)")
@@ -559,6 +604,10 @@ def main():
                 ingestd, pcap, hugepages, args, workdir)
             results["dpdk_pps_per_cpu_s"] = results["dpdk"]["median"]
             results["dpdk_records_per_cpu_s"] = results["dpdk_records"]["median"]
+        if "floor" not in skip:
+            log("== floor: the dpdk mode with no decoder for the capture's port")
+            results["floor"], results["floor_identity"] = bench_floor(
+                ingestd, pcap, hugepages, args, workdir)
         if "lines" not in skip:
             log(f"== lines: the dpdk mode with {args.lines_sweep} lines per packet")
             results["dpdk_by_lines_per_packet"] = bench_lines(
@@ -593,6 +642,8 @@ def main():
         if "memory" not in skip:
             log(f"== memory: {args.soak_seconds:.0f} s soak")
             results["memory"] = bench_memory(ingestd, pcap, hugepages, args, workdir)
+    if "dpdk" in results and "floor" in results:
+        results["bounds"] = bounds(results)
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
 
@@ -614,6 +665,25 @@ def main():
             v = r[key]
             print(f"{f'  {unit}/worker CPU-s ({lines} lines)':<34}{v['median']:>14,.0f}"
                   f"{v['min']:>14,.0f}{v['max']:>14,.0f}")
+    if "floor" in results:
+        r = results["floor"]
+        print(f"{'  receive floor, nothing decoded':<34}{r['median']:>14,.0f}{r['min']:>14,.0f}"
+              f"{r['max']:>14,.0f}")
+    if "bounds" in results:
+        b = results["bounds"]
+        line = (f"per packet: {b['dpdk_ns_per_packet']:,.0f} ns = receive floor "
+                f"{b['receive_floor_ns_per_packet']:,.0f} + decode and batch "
+                f"{b['decode_batch_ns_per_packet']:,.0f}; 10 M/s allows 100 ns "
+                f"({b['decode_batch_budget_ns_for_10M']:,.0f} for decode and batch)")
+        if "budget_ns_for_25pct_testpmd" in b:
+            line += (f"; 25 % of testpmd allows {b['budget_ns_for_25pct_testpmd']:,.0f} ns "
+                     f"({b['decode_batch_budget_ns_for_25pct_testpmd']:,.0f} for decode and batch)")
+        print(line)
+        if "kernel_receive_ns_per_packet" in b:
+            print(f"kernel receive {b['kernel_receive_ns_per_packet']:,.0f} ns per packet: DPDK / "
+                  f"kernel could reach {b['dpdk_over_kernel_ceiling_with_free_decode']:.1f}x "
+                  f"only if decode and batch cost nothing; 10x allows "
+                  f"{b['decode_batch_budget_ns_for_10x_kernel']:,.0f} ns for them")
     if "dpdk" in results and "testpmd" in results:
         print(f"DPDK / testpmd: {results['dpdk']['median'] / results['testpmd']['median']:.1%}")
     if "dpdk" in results and "kernel" in results:
