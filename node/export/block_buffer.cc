@@ -23,30 +23,36 @@ BlockPool& BlockPool::Default() {
 }
 
 char* BlockPool::Take() {
-  {
-    absl::MutexLock lock(&mu_);
-    ++in_use_;
-    if (!idle_.empty()) {
-      char* block = idle_.back();
-      idle_.pop_back();
-      return block;
-    }
-    ++allocated_;
-  }
-  return new char[block_bytes_];
+  char* block;
+  Take(1, &block);
+  return block;
 }
 
-void BlockPool::Give(char* block) {
+void BlockPool::Give(char* block) { Give(&block, 1); }
+
+void BlockPool::Take(size_t count, char** out) {
+  size_t taken = 0;
   {
     absl::MutexLock lock(&mu_);
-    --in_use_;
-    if (idle_.size() < max_idle_) {
-      idle_.push_back(block);
-      return;
+    in_use_ += count;
+    while (taken < count && !idle_.empty()) {
+      out[taken++] = idle_.back();
+      idle_.pop_back();
     }
-    ++freed_;
+    allocated_ += count - taken;
   }
-  delete[] block;
+  for (; taken < count; ++taken) out[taken] = new char[block_bytes_];
+}
+
+void BlockPool::Give(char* const* blocks, size_t count) {
+  size_t kept = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    in_use_ -= count;
+    while (kept < count && idle_.size() < max_idle_) idle_.push_back(blocks[kept++]);
+    freed_ += count - kept;
+  }
+  for (; kept < count; ++kept) delete[] blocks[kept];
 }
 
 BlockPoolStats BlockPool::stats() const {
@@ -81,7 +87,7 @@ BlockBuffer& BlockBuffer::operator=(BlockBuffer&& other) noexcept {
 }
 
 void BlockBuffer::Release() {
-  for (char* block : blocks_) pool_->Give(block);
+  if (!blocks_.empty()) pool_->Give(blocks_.data(), blocks_.size());
   blocks_.clear();
   size_ = 0;
 }
@@ -90,11 +96,11 @@ BlockBuffer BlockBuffer::CopyOf(std::string_view bytes, BlockPool& pool) {
   BlockBuffer buffer;
   buffer.pool_ = &pool;
   buffer.size_ = bytes.size();
-  while (!bytes.empty()) {
+  buffer.blocks_.resize((bytes.size() + pool.block_bytes() - 1) / pool.block_bytes());
+  pool.Take(buffer.blocks_.size(), buffer.blocks_.data());
+  for (char* block : buffer.blocks_) {
     const size_t n = std::min(bytes.size(), pool.block_bytes());
-    char* block = pool.Take();
     std::memcpy(block, bytes.data(), n);
-    buffer.blocks_.push_back(block);
     bytes.remove_prefix(n);
   }
   return buffer;

@@ -101,6 +101,26 @@ TEST(BlockBufferTest, PoolKeepsAtMostItsIdleBound) {
   EXPECT_EQ(s.freed, 3u);
 }
 
+TEST(BlockBufferTest, PoolHandsOutSingleBlocksAndBatchesFromOneFreeList) {
+  BlockPool pool(32, 3);
+  char* one = pool.Take();
+  char* many[4];
+  pool.Take(4, many);
+  EXPECT_EQ(pool.stats().in_use, 5u);
+  EXPECT_EQ(pool.stats().allocated, 5u);
+  pool.Give(many, 4);  // three kept idle (the bound), one freed
+  pool.Give(one);      // over the bound: freed
+  BlockPoolStats s = pool.stats();
+  EXPECT_EQ(s.in_use, 0u);
+  EXPECT_EQ(s.idle, 3u);
+  EXPECT_EQ(s.freed, 2u);
+  pool.Take(4, many);  // three from the free list, one new
+  s = pool.stats();
+  EXPECT_EQ(s.idle, 0u);
+  EXPECT_EQ(s.allocated, 6u);
+  pool.Give(many, 4);
+}
+
 TEST(BlockBufferTest, ByteBufferSlicesHoldTheBlocksUntilGrpcReleasesThem) {
   BlockPool pool(64, 16);
   const std::string bytes = Pattern(64 * 2 + 20);
