@@ -1,15 +1,18 @@
 // BlockBuffer: the wire bytes of one published batch, held in fixed-size blocks taken from
-// process-wide pools, so that the replay ring's churn (a new batch allocated, the oldest
+// a process-wide pool, so that the replay ring's churn (a new batch allocated, the oldest
 // freed, ~580 of them alive in a 64 MiB ring) never hands glibc a buffer of a new size.
 //
 // Why: each encoded batch used to be one std::string of its own size (~116 KB for a
 // 4096-record statsd batch, a few KB more or less every time). Freed oldest first while
 // new ones of other sizes were allocated, they fragmented glibc's heap: the 60 s memory
 // soak showed RSS +550 and +750 KiB, and -63 KiB with a 2.4 MiB min-max wobble on another
-// day. Tried and not kept: size-class rounding, powers of two, a best-fit buffer pool,
-// and a 64 KiB mmap threshold (flat, but +50..90 us per batch of page faults and zeroing
-// on the export thread). Blocks of one size make every freed block fit the next batch;
-// docs/benchmarks.md ("Export: encoded batches in fixed-size blocks") has the figures.
+// day, -1.3..+2.9 MiB with up to 5 MiB of wobble in three more. Tried and not kept:
+// size-class rounding, powers of two, a best-fit buffer pool, and a 64 KiB mmap
+// threshold (flat, but +50..90 us per batch of page faults and zeroing on the export
+// thread). Blocks of one size make every freed block fit the next batch: the soak now
+// grows 0..+18 KiB with under 20 KiB of wobble, and the export thread's CPU per batch
+// is unchanged once the ring is full (docs/benchmarks.md, "Export: encoded batches in
+// fixed-size blocks").
 //
 // One block size, 4 KiB, one pool. A full statsd batch (116-160 KB) is 29-40 blocks and
 // holds on average half a block (~1.5 %) more than its bytes; a tiny batch (a quiet
@@ -21,7 +24,7 @@
 //
 // Threads: blocks are taken on the export thread and given back on whichever thread
 // drops the last holder of the batch (export thread at eviction, gRPC threads when a
-// slice is released); each pool's free list is behind a mutex, never touched by the
+// slice is released); the pool's free list is behind a mutex, never touched by the
 // worker lcores.
 #ifndef FIREHOSE_NODE_EXPORT_BLOCK_BUFFER_H_
 #define FIREHOSE_NODE_EXPORT_BLOCK_BUFFER_H_

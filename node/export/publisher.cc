@@ -35,7 +35,9 @@ void Publisher::PublishOne(batch::Batcher* batcher, batch::BatchBuilder* builder
   const uint64_t seq = seq_.load(std::memory_order_relaxed) + 1;
   // The wire bytes straight from the columns, no message; streams that need one parse
   // it from these, on their own thread. Encoded into the reused scratch buffer, then
-  // copied into fixed-size blocks (~5 us for a full batch; see docs/benchmarks.md).
+  // copied into fixed-size pool blocks. Once the ring is full those blocks are cold, and
+  // the copy costs what encoding into a fresh string used to cost beyond encoding into a
+  // warm one (~23 us per full batch); see docs/benchmarks.md.
   builder->EncodeResponse(batch::BatchHeader{node_id_, epoch, seq}, &scratch_);
   const uint32_t records = builder->record_count();
   batcher->Release(builder);  // give the builder back to the worker as soon as possible
