@@ -36,6 +36,7 @@
 #include "node/batch/batch_builder.h"
 #include "node/batch/statsd_bench_batch.h"
 #include "node/export/grpc_server.h"
+#include "node/export/heap_tuning.h"
 #include "node/export/ingest_service.h"
 #include "node/export/subscriber_hub.h"
 #include "proto/firehose/v1/ingest.grpc.pb.h"
@@ -217,6 +218,7 @@ int Main() {
 }  // namespace firehose::exporter
 
 int main(int argc, char** argv) {
+  firehose::exporter::TuneHeapForExport();  // as ingestd does
   absl::SetProgramUsageMessage(
       "Subscribe throughput and export-thread CPU per batch over loopback gRPC; flags:\n"
       "  --export=encoded|message --subscribers=N --batches=N --records_per_batch=N\n"
