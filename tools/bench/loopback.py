@@ -1,0 +1,138 @@
+"""`make bench` modes on ingestd's kernel socket backend, fed over loopback by
+tools/bench/udp_replay: packets per receive-thread CPU-second (kernel), and
+receive-to-subscriber latency at paced rates (latency). See tools/bench/bench.py."""
+
+import json
+import os
+import statistics
+import subprocess
+import time
+
+from benchlib import CLK_TCK, Ingestd, free_udp_port, log, metrics, summarize, window
+
+
+def bench_kernel(binary, replay, pcap, args, workdir):
+    rates, results = [], []
+    for run in range(args.runs):
+        port = free_udp_port()
+        node = Ingestd(binary, f"""node_id: bench-kernel
+backend: kernel
+kernel:
+  bind_address: 127.0.0.1
+  workers: 1
+  rcvbuf_bytes: 33554432
+decoders:
+  "{port}": statsd
+grpc:
+  listen: 127.0.0.1:0
+metrics:
+  listen: 127.0.0.1:0
+""", workdir, f"kernel{run}")
+        sender = subprocess.Popen([replay, f"--pcap={pcap}", f"--port={port}",
+                                   f"--seconds={args.warmup + args.seconds + 1}"],
+                                  stdout=subprocess.PIPE, text=True)
+        time.sleep(args.warmup)
+        before = metrics(node.metrics_address)
+        packets, cpu, _ = window(node, args.seconds)
+        after = metrics(node.metrics_address)
+        sent = json.loads(sender.communicate(timeout=30)[0])
+        identity = node.stop()
+        # Valid statsd only: every drop in the window is the kernel's (kernel_rcvbuf).
+        rcvbuf = (after.get("firehose_rx_dropped_packets_total", 0)
+                  - before.get("firehose_rx_dropped_packets_total", 0))
+        rates.append(packets / cpu)
+        received = identity["received"] if identity else 0
+        results.append({"sent": sent["sent"], "received": received,
+                        "received_fraction": received / max(sent["sent"], 1),
+                        "dropped_in_window": rcvbuf, "identity": identity})
+        log(f"   kernel run {run + 1}: {packets / cpu:,.0f} packets per receiver CPU-second, "
+            f"{rcvbuf:,.0f} dropped (kernel_rcvbuf) in the window, "
+            f"{received:,}/{sent['sent']:,} received")
+    return summarize(rates), results
+
+
+def cpu_busy_seconds():
+    """Busy time of all CPUs since boot (/proc/stat: user, nice, system, irq, softirq), in
+    seconds. irq and softirq count too: a process's system time includes the softirq work
+    done in its context (loopback receive, here), which /proc/stat books as softirq, so
+    without them the bench's own processes would seem to use more than the machine did."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+    return (user + nice + system + irq + softirq) / CLK_TCK
+
+
+def latency_run(binary, replay, probe, pcap, args, workdir, label, pps):
+    """One paced run: ingestd (kernel backend), latency_probe subscribed, udp_replay
+    offering `pps` (0 = as fast as it can). Also measures how much CPU processes other
+    than these three took meanwhile: on a shared 2-vCPU machine that, not the node, is
+    what sets the tail."""
+    port = free_udp_port()
+    busy_before, ours_before, wall_before = cpu_busy_seconds(), os.times(), time.time()
+    node = Ingestd(binary, f"""node_id: bench-latency
+backend: kernel
+kernel:
+  bind_address: 127.0.0.1
+  workers: 1
+  rcvbuf_bytes: 33554432
+decoders:
+  "{port}": statsd
+batch:
+  max_delay_us: {args.latency_max_delay_us}
+grpc:
+  listen: 127.0.0.1:0
+metrics:
+  listen: 127.0.0.1:0
+""", workdir, f"latency-{label}")
+    listener = subprocess.Popen([probe, f"--address={node.grpc_address}",
+                                 f"--seconds={args.seconds + 2}", "--skip_seconds=1"],
+                                stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    sender = subprocess.Popen([replay, f"--pcap={pcap}", f"--port={port}",
+                               f"--seconds={args.seconds}", f"--pps={pps}"],
+                              stdout=subprocess.PIPE, text=True)
+    sent = json.loads(sender.communicate(timeout=args.seconds + 30)[0])
+    probe_out = listener.communicate(timeout=args.seconds + 30)[0]
+    identity = node.stop()
+    wall = time.time() - wall_before
+    ours_after = os.times()
+    ours = (ours_after.children_user + ours_after.children_system
+            - ours_before.children_user - ours_before.children_system)
+    measured = json.loads(probe_out.strip().splitlines()[-1])
+    measured["offered_pps"] = sent["sent"] / sent["seconds"]
+    measured["identity"] = identity
+    measured["dropped"] = identity["dropped"] if identity else None
+    # CPUs' worth of other processes' time (approximate: per-tick accounting).
+    measured["other_cpu_load"] = round(max(0.0, cpu_busy_seconds() - busy_before - ours) / wall,
+                                       2)
+    log(f"   latency {label} ({measured['offered_pps']:,.0f} pps offered): "
+        f"P50 {measured['p50_us']:.0f} us, P99 {measured['p99_us']:.0f} us, "
+        f"P999 {measured['p999_us']:.0f} us over {measured['records']:,} records; "
+        f"node dropped {measured['dropped']} packets (named reasons); "
+        f"other processes used {measured['other_cpu_load']:.2f} CPUs meanwhile")
+    if measured.get("uncounted"):
+        log(f"   latency {label}: {measured['uncounted']:,} records arrived after the probe's "
+            "buffer was full and are not in the percentiles (shorten --seconds)")
+    return measured
+
+
+def bench_latency(binary, replay, probe, pcap, args, workdir):
+    """--runs runs at 100 kpps (median and range of each percentile), one run at each
+    --latency-curve rate (where the knee lies between 100 kpps and the sender's maximum),
+    then one run as fast as udp_replay can send."""
+    runs = [latency_run(binary, replay, probe, pcap, args, workdir, f"100kpps-{i + 1}", 100000)
+            for i in range(args.runs)]
+    paced = {key: statistics.median(r[key] for r in runs)
+             for key in ("p50_us", "p99_us", "p999_us", "offered_pps", "records")}
+    for key in ("p50_us", "p99_us", "p999_us"):
+        paced[f"{key}_range"] = [min(r[key] for r in runs), max(r[key] for r in runs)]
+    paced["runs"] = runs
+    paced["dropped"] = None if None in (r["dropped"] for r in runs) else sum(
+        r["dropped"] for r in runs)
+    results = {"100kpps": paced}
+    for rate in args.latency_curve:
+        label = f"{rate // 1000}kpps"
+        results[label] = latency_run(binary, replay, probe, pcap, args, workdir, label, rate)
+    results["max"] = latency_run(binary, replay, probe, pcap, args, workdir, "max", 0)
+    results["batch_max_delay_us"] = args.latency_max_delay_us
+    return results
