@@ -72,7 +72,11 @@ int main(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("ingestd");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
-  if (!heap_tuned) spdlog::warn("glibc refused M_TRIM_THRESHOLD; filtered subscribers run slower");
+  if (!heap_tuned) {
+    spdlog::warn(
+        "could not set glibc's heap trim threshold (mallopt M_TRIM_THRESHOLD): running with "
+        "glibc's default, under which filtered subscribers are served more slowly");
+  }
 
   const std::string config_path = absl::GetFlag(FLAGS_config);
   if (config_path.empty()) {

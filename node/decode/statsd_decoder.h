@@ -99,22 +99,18 @@ class StatsdDecoder final : public Decoder {
   StatsdDecoder();
   ~StatsdDecoder() override;
 
-  void Decode(std::string_view payload, const PacketMeta& meta,
-              RecordSink& sink) override;
+  void Decode(std::string_view payload, const PacketMeta& meta, RecordSink& sink) override;
   std::string_view name() const override { return "statsd"; }
 
   using Decoder::errors;
-  uint64_t errors(StatsdError reason) const {
-    return Decoder::errors(static_cast<int>(reason));
-  }
+  uint64_t errors(StatsdError reason) const { return Decoder::errors(static_cast<int>(reason)); }
 
   // Parses one line (no terminator; Decode skips empty lines, and an empty line here
   // is empty_name) into *record. Returns the error if the
   // line is malformed, in which case *record holds garbage. Exposed for tests and
   // benchmarks; Decode is the data path's entry point. record->tags beyond tag_count
   // are not touched, so a caller can reuse one record without clearing its tag array.
-  static std::optional<StatsdError> ParseLine(std::string_view line,
-                                              StatsdRecord* record);
+  static std::optional<StatsdError> ParseLine(std::string_view line, StatsdRecord* record);
 
  private:
   // ParseLine on a line inside the span `index` was built over.
@@ -124,8 +120,7 @@ class StatsdDecoder final : public Decoder {
   // Decodes the lines of `span`, which index_ covers.
   void DecodeIndexedLines(std::string_view span, const PacketMeta& meta, RecordSink& sink);
   // Decode for payloads larger than the index (never a UDP datagram).
-  void DecodeLargePayload(std::string_view payload, const PacketMeta& meta,
-                          RecordSink& sink);
+  void DecodeLargePayload(std::string_view payload, const PacketMeta& meta, RecordSink& sink);
 
   // Separator bitmaps of the packet being decoded (32 KiB, hence on the heap).
   std::unique_ptr<SeparatorIndex> index_;

@@ -236,8 +236,8 @@ TEST(PublisherTest, FilteredAndUnfilteredStreamsOfEncodedBatches) {
 }
 
 // Over real gRPC, read as raw bytes: what an unfiltered subscriber receives is
-// EncodeResponse's output byte for byte, for a batch held in several blocks (large ones
-// and a small-block tail), so every block boundary is crossed on the way.
+// EncodeResponse's output byte for byte, for a batch held in several blocks and a
+// partly filled last one, so every block boundary is crossed on the way.
 TEST(PublisherTest, RawSubscriberGetsEncodeResponseBytesAcrossBlockBoundaries) {
   const batch::BatchLimits limits{4096, 1 << 20};
   ServedPublisher served(limits, "node-b", 9);

@@ -20,9 +20,9 @@ uint64_t ReplayFootprint(const EncodedBatch& batch) { return batch.bytes().held_
 
 const v1::SubscribeResponse* EncodedBatch::message() {
   std::call_once(parse_once_, [this] {
-    // On its own arena like a built batch: a few blocks instead of an allocation per
-    // column, freed with the last holder.
-    // Straight from the blocks: protobuf reads across their boundaries itself.
+    // On its own arena like a built batch (a few blocks instead of an allocation per
+    // column, freed with the last holder), parsed straight from the pool blocks:
+    // protobuf reads across their boundaries itself.
     parsed_ = NewBatchMessage();
     BlockInputStream stream(bytes_);
     parse_ok_ = parsed_->ParseFromZeroCopyStream(&stream);
