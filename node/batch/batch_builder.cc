@@ -1,6 +1,8 @@
 // Columnar batch building and conversion to the wire message; see the header.
 #include "node/batch/batch_builder.h"
 
+#include <nmmintrin.h>  // crc32 for the source cache (SSE4.2, as string_dictionary.h)
+
 #include <algorithm>
 #include <cstring>
 
@@ -102,7 +104,7 @@ uint32_t BatchBuilder::approx_bytes() const {
 }
 
 void BatchBuilder::Clear() {
-  last_source_index_ = StringDictionary::kNotAdded;
+  for (SourceCacheEntry& entry : source_cache_) entry.index = StringDictionary::kNotAdded;
   strings_.Clear();
   sources_.Clear();
   records_ = 0;
@@ -119,16 +121,22 @@ void BatchBuilder::Clear() {
   last_receive_ = 0;
 }
 
-uint32_t BatchBuilder::InternSource(const PacketMeta& meta) {
-  // Consecutive records usually come from the same packet, hence the same sender: skip
-  // the dictionary when the sender is the one just interned.
-  if (last_source_index_ != StringDictionary::kNotAdded &&
-      meta.source_port == last_source_.source_port &&
-      meta.source_address_len == last_source_.source_address_len &&
-      std::memcmp(meta.source_address, last_source_.source_address, sizeof(meta.source_address)) ==
-          0) {
-    return last_source_index_;
+inline uint32_t BatchBuilder::InternSource(const PacketMeta& meta) {
+  uint64_t a0;
+  uint64_t a1;
+  std::memcpy(&a0, meta.source_address, 8);
+  std::memcpy(&a1, meta.source_address + 8, 8);
+  const uint32_t port_len = uint32_t{meta.source_port} << 8 | meta.source_address_len;
+  SourceCacheEntry& entry =
+      source_cache_[_mm_crc32_u64(port_len, a0 ^ a1) & (kSourceCacheEntries - 1)];
+  if (entry.address[0] == a0 && entry.address[1] == a1 && entry.port_len == port_len &&
+      entry.index != StringDictionary::kNotAdded) {
+    return entry.index;
   }
+  return InternSourceMiss(meta, entry);
+}
+
+uint32_t BatchBuilder::InternSourceMiss(const PacketMeta& meta, SourceCacheEntry& entry) {
   char key[kSourceKeyMax];
   const uint32_t len = std::min<uint32_t>(meta.source_address_len, 16);
   std::memcpy(key, meta.source_address, len);
@@ -138,9 +146,10 @@ uint32_t BatchBuilder::InternSource(const PacketMeta& meta) {
   // column is 0-based, so shift down by one.
   const uint32_t index = sources_.Intern(std::string_view(key, len + 2));
   if (index == StringDictionary::kNotAdded) return index;
-  last_source_ = meta;
-  last_source_index_ = index - 1;
-  return last_source_index_;
+  std::memcpy(entry.address, meta.source_address, sizeof(entry.address));
+  entry.port_len = uint32_t{meta.source_port} << 8 | meta.source_address_len;
+  entry.index = index - 1;
+  return entry.index;
 }
 
 AddResult BatchBuilder::AddStatsd(const decode::StatsdRecord& record, const PacketMeta& meta) {

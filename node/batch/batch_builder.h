@@ -104,10 +104,23 @@ class BatchBuilder {
 
  private:
   friend class BatchWireEncoder;  // EncodeResponse's column walk (batch_wire_encoder.cc)
+  // A sender's index in sources_ (0-based, as the wire column wants), or kNotAdded.
   uint32_t InternSource(const PacketMeta& meta);
-  // The sender interned last and its index (kNotAdded: none yet in this batch).
-  PacketMeta last_source_;
-  uint32_t last_source_index_ = StringDictionary::kNotAdded;
+  // A small direct-mapped cache of senders seen in this batch, in front of sources_: a
+  // packet's records share one sender and a worker usually hears from a few senders in
+  // turn, so a record usually costs one hash and one compare here, not a dictionary
+  // lookup. An entry holds the whole PacketMeta sender (all 16 address bytes, length,
+  // port), so two senders never share an index whatever the PacketMeta object; Clear()
+  // empties it so no index survives into another batch.
+  struct SourceCacheEntry {
+    uint64_t address[2] = {};
+    uint32_t port_len = 0;                         // source_port << 8 | source_address_len
+    uint32_t index = StringDictionary::kNotAdded;  // kNotAdded: empty
+  };
+  static constexpr uint32_t kSourceCacheEntries = 16;
+  // The dictionary lookup behind a cache miss; fills `entry`.
+  [[gnu::noinline]] uint32_t InternSourceMiss(const PacketMeta& meta, SourceCacheEntry& entry);
+  SourceCacheEntry source_cache_[kSourceCacheEntries];
   // Common limit checks for a record of `new_bytes` approximate bytes.
   AddResult CheckRoom(uint32_t new_bytes) const;
   // Counts a record added at `meta`'s receive time.

@@ -3,6 +3,7 @@
 #include "node/batch/batch_builder.h"
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "proto/firehose/v1/ingest.pb.h"
@@ -110,6 +111,90 @@ TEST(BatchBuilderTest, FullAtRecordLimitAndClearResets) {
   builder.ToProto(&batch);
   EXPECT_EQ(batch.record_count(), 1u);
   EXPECT_EQ(batch.first_receive_unix_nanos(), 4);
+}
+
+// The endpoint a record's source column points at, as "address bytes:port".
+std::string SourceOf(const v1::Batch& batch, int record) {
+  const v1::Endpoint& e = batch.sources(static_cast<int>(batch.statsd().source(record)));
+  return e.address() + ":" + std::to_string(e.port());
+}
+
+std::string Expected(const PacketMeta& meta) {
+  return std::string(reinterpret_cast<const char*>(meta.source_address), meta.source_address_len) +
+         ":" + std::to_string(meta.source_port);
+}
+
+// One PacketMeta object refilled for one sender after another, as a worker does: more senders
+// than the source cache has entries (so they collide in it), senders that differ only in
+// port, in address length or in bytes past the address length (not part of the sender).
+TEST(BatchBuilderTest, SourcesStayExactWhenSendersShareOneMeta) {
+  BatchBuilder builder(BatchLimits{1024, 1 << 16});
+  std::vector<PacketMeta> senders;
+  for (int i = 0; i < 40; ++i) senders.push_back(MetaFrom(static_cast<uint8_t>(i), 4000, i));
+  // As many again that differ from senders[7] only in port, and some only in address
+  // length (IPv6 addresses that start with senders[7]'s bytes): with more of them than
+  // the cache has entries, some must share an entry with each other.
+  for (int i = 1; i <= 40; ++i) senders.push_back(MetaFrom(7, static_cast<uint16_t>(4000 + i), 0));
+  for (int i = 0; i < 20; ++i) {
+    PacketMeta v6 = MetaFrom(7, static_cast<uint16_t>(4000 + i), 0);
+    v6.source_address_len = 16;
+    senders.push_back(v6);
+  }
+  PacketMeta stale = MetaFrom(9, 4000, 0);  // senders[9] with leftover bytes past its length
+  stale.source_address[12] = 0xee;
+  senders.push_back(stale);
+
+  PacketMeta meta;
+  std::vector<std::string> want;
+  const StatsdRecord r = Record("x", 1, MetricType::kCounter);
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < senders.size(); ++i) {
+      // Forwards, backwards, then strided, so each sender follows different ones.
+      const size_t k = round == 0   ? i
+                       : round == 1 ? senders.size() - 1 - i
+                                    : (i * 7) % senders.size();
+      meta = senders[k];
+      for (int line = 0; line < 2; ++line) {  // two records per packet
+        ASSERT_EQ(builder.AddStatsd(r, meta), AddResult::kAdded);
+        want.push_back(Expected(meta));
+      }
+    }
+  }
+  v1::Batch batch;
+  builder.ToProto(&batch);
+  ASSERT_EQ(batch.statsd().source_size(), static_cast<int>(want.size()));
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(SourceOf(batch, static_cast<int>(i)), want[i]) << "record " << i;
+  }
+  // The stale bytes do not make a new sender.
+  EXPECT_EQ(batch.sources_size(), 100);
+}
+
+// Builders that share a worker's indexes, cleared between batches as the Batcher does:
+// a sender interned in one batch must be interned again in the next, at its new index.
+TEST(BatchBuilderTest, SourceIndexesDoNotSurviveClear) {
+  BatchIndexes indexes(BatchLimits{16, 4096});
+  BatchBuilder builder(BatchLimits{16, 4096}, &indexes);
+  BatchBuilder other(BatchLimits{16, 4096}, &indexes);
+  const StatsdRecord r = Record("x", 1, MetricType::kCounter);
+  const PacketMeta x = MetaFrom(1, 1000, 1);
+  const PacketMeta y = MetaFrom(2, 2000, 2);
+  ASSERT_EQ(builder.AddStatsd(r, x), AddResult::kAdded);  // x = 0
+  ASSERT_EQ(builder.AddStatsd(r, y), AddResult::kAdded);  // y = 1
+  builder.Clear();
+  ASSERT_EQ(other.AddStatsd(r, x), AddResult::kAdded);  // the other builder in between
+  other.Clear();
+  ASSERT_EQ(builder.AddStatsd(r, y), AddResult::kAdded);  // now y = 0
+  ASSERT_EQ(builder.AddStatsd(r, x), AddResult::kAdded);  // and x = 1
+  ASSERT_EQ(builder.AddStatsd(r, y), AddResult::kAdded);
+  v1::Batch batch;
+  builder.ToProto(&batch);
+  ASSERT_EQ(batch.sources_size(), 2);
+  EXPECT_EQ(SourceOf(batch, 0), Expected(y));
+  EXPECT_EQ(SourceOf(batch, 1), Expected(x));
+  EXPECT_EQ(SourceOf(batch, 2), Expected(y));
+  EXPECT_EQ(batch.statsd().source(0), 0u);
+  EXPECT_EQ(batch.statsd().source(1), 1u);
 }
 
 TEST(BatchBuilderTest, FullAtByteLimitTooLargeWhenNothingFits) {

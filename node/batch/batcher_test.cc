@@ -4,9 +4,12 @@
 
 #include <chrono>
 #include <climits>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "proto/firehose/v1/ingest.pb.h"
 
 namespace firehose::batch {
 namespace {
@@ -131,6 +134,41 @@ TEST(BatcherTest, StalledExporterCausesCountedDropsNotBlocking) {
   EXPECT_EQ(c.records_added.Get(), 5u);
   // Identity: added = handed off + dropped + still in hand.
   EXPECT_EQ(c.records_added.Get(), c.records_handed_off.Get() + c.handoff_full_records.Get() + 1);
+}
+
+// Packets of three records from two senders in turn, through one PacketMeta object, in
+// batches of four: every other flush falls between two records of one packet. Each
+// record must keep its own packet's sender in whatever batch it lands.
+TEST(BatcherTest, SourcesStayExactWhenABatchFlushesMidPacket) {
+  Batcher batcher(0, BatchLimits{4, 1 << 16}, 4, 1'000'000);
+  PacketMeta meta = At(0);
+  std::vector<uint16_t> want_ports;
+  for (int packet = 0; packet < 4; ++packet) {
+    meta.source_address[3] = static_cast<uint8_t>(packet % 2 == 0 ? 1 : 2);
+    meta.source_port = static_cast<uint16_t>(packet % 2 == 0 ? 1111 : 2222);
+    meta.receive_unix_nanos = packet;
+    for (int line = 0; line < 3; ++line) {
+      batcher.AddStatsd(Counter(), meta);
+      want_ports.push_back(meta.source_port);
+    }
+  }
+  batcher.FlushNow();
+  EXPECT_EQ(batcher.counters().batches_handed_off.Get(), 3u);
+  size_t record = 0;
+  while (BatchBuilder* full = batcher.TakeFull()) {
+    v1::Batch batch;
+    full->ToProto(&batch);
+    for (uint32_t source : batch.statsd().source()) {
+      ASSERT_LT(record, want_ports.size());
+      const v1::Endpoint& e = batch.sources(static_cast<int>(source));
+      EXPECT_EQ(e.port(), want_ports[record]) << "record " << record;
+      EXPECT_EQ(e.address(),
+                std::string("\0\0\0", 3) + static_cast<char>(want_ports[record] == 1111 ? 1 : 2));
+      ++record;
+    }
+    batcher.Release(full);
+  }
+  EXPECT_EQ(record, want_ports.size());
 }
 
 TEST(BatcherTest, RecordTooLargeIsCounted) {
