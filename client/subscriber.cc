@@ -143,8 +143,8 @@ bool Subscriber::Accept(const v1::SubscribeResponse& message) {
   return true;
 }
 
-grpc::Status Subscriber::StreamOnce(v1::Ingest::Stub& stub, const MessageCallback& on_message,
-                                    bool* progressed) {
+grpc::Status Subscriber::StreamOnce(v1::Ingest::Stub& stub, const MessageFactory& new_message,
+                                    const OwnedMessageCallback& on_message, bool* progressed) {
   grpc::ClientContext context;
   if (!options_.token.empty()) {
     context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
@@ -174,11 +174,12 @@ grpc::Status Subscriber::StreamOnce(v1::Ingest::Stub& stub, const MessageCallbac
   });
   std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
       stub.Subscribe(&context, request);
-  v1::SubscribeResponse message;
-  while (reader->Read(&message)) {
-    if (!Accept(message)) continue;
-    if (message.has_batch()) *progressed = true;
-    on_message(message);
+  std::shared_ptr<v1::SubscribeResponse> message = new_message();
+  while (reader->Read(message.get())) {
+    if (!Accept(*message)) continue;
+    if (message->has_batch()) *progressed = true;
+    on_message(std::move(message));
+    message = new_message();
   }
   grpc::Status status = reader->Finish();
   done.store(true);
@@ -198,6 +199,17 @@ grpc::Status Subscriber::StreamOnce(v1::Ingest::Stub& stub, const MessageCallbac
 
 absl::Status Subscriber::Run(const MessageCallback& on_message,
                              const DisconnectCallback& on_disconnect) {
+  // One message for every read: parsing into it reuses the memory of the last one.
+  const auto reused = std::make_shared<v1::SubscribeResponse>();
+  return RunOwned(
+      [&reused] { return reused; },
+      [&on_message](std::shared_ptr<v1::SubscribeResponse> message) { on_message(*message); },
+      on_disconnect);
+}
+
+absl::Status Subscriber::RunOwned(const MessageFactory& new_message,
+                                  const OwnedMessageCallback& on_message,
+                                  const DisconnectCallback& on_disconnect) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       MakeChannelCredentials(options_);
   if (!credentials.ok()) return credentials.status();
@@ -228,7 +240,7 @@ absl::Status Subscriber::Run(const MessageCallback& on_message,
                                          absl::FormatDuration(options_.connect_timeout),
                                          " (down, or TLS handshake refused?)"));
     } else {
-      status = StreamOnce(*stub, on_message, &progressed);
+      status = StreamOnce(*stub, new_message, on_message, &progressed);
     }
     if (stopping()) return absl::OkStatus();
     if (status.ok() && !options_.reconnect_on_end) return absl::OkStatus();

@@ -97,6 +97,10 @@ bool IsRetryable(const grpc::Status& status);
 class Subscriber {
  public:
   using MessageCallback = std::function<void(const v1::SubscribeResponse&)>;
+  // For RunOwned(): a new message to read the next response into, and the callback
+  // that takes each one over (it may keep or change it).
+  using MessageFactory = std::function<std::shared_ptr<v1::SubscribeResponse>()>;
+  using OwnedMessageCallback = std::function<void(std::shared_ptr<v1::SubscribeResponse>)>;
   // Told about each connection attempt's end, for logs: the status and the delay
   // before the next attempt.
   using DisconnectCallback = std::function<void(const grpc::Status&, absl::Duration)>;
@@ -107,6 +111,11 @@ class Subscriber {
   // reconnect_on_end) the node's end of stream. Returns OK when stopped or ended.
   absl::Status Run(const MessageCallback& on_message,
                    const DisconnectCallback& on_disconnect = nullptr);
+  // Run(), but every response is read into a message from `new_message` (e.g. one on
+  // its own arena) and handed over, so a caller that keeps messages (the relay's
+  // replay ring) needs no copy. Run() reads every response into one reused message.
+  absl::Status RunOwned(const MessageFactory& new_message, const OwnedMessageCallback& on_message,
+                        const DisconnectCallback& on_disconnect = nullptr);
   // Thread-safe; Run() returns soon after.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -115,8 +124,8 @@ class Subscriber {
 
  private:
   // One connection: returns how the stream ended and whether it delivered anything.
-  grpc::Status StreamOnce(v1::Ingest::Stub& stub, const MessageCallback& on_message,
-                          bool* progressed);
+  grpc::Status StreamOnce(v1::Ingest::Stub& stub, const MessageFactory& new_message,
+                          const OwnedMessageCallback& on_message, bool* progressed);
   v1::SubscribeRequest NextRequest() const ABSL_LOCKS_EXCLUDED(mu_);
   // Deduplicates and records position; false when the batch was already delivered.
   bool Accept(const v1::SubscribeResponse& message) ABSL_LOCKS_EXCLUDED(mu_);

@@ -32,6 +32,9 @@
 
 namespace firehose::relay {
 
+// The name of each thread that reads one upstream node and forwards its batches.
+inline constexpr char kFollowThreadName[] = "relay-follow";
+
 // The gRPC health service name whose status is the relay's readiness.
 inline constexpr char kReadinessService[] = "firehose.v1.Ingest";
 
@@ -104,10 +107,13 @@ class Relay {
   absl::Status StartMetrics();
   absl::Status StartUpstreams();
   void Follow(Upstream* upstream);
-  void OnMessage(const Upstream& upstream, const v1::SubscribeResponse& message)
+  void OnMessage(const Upstream& upstream, std::shared_ptr<v1::SubscribeResponse> message)
       ABSL_LOCKS_EXCLUDED(mu_);
   void OnDisconnect(const Upstream& upstream, const grpc::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
-  void Forward(const Upstream& upstream, const v1::Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stamps `message` (a batch as received, on its own arena) as the relay's and
+  // publishes it, without copying it.
+  void Forward(const Upstream& upstream, std::shared_ptr<v1::SubscribeResponse> message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Updates the health service when readiness changed.
   void UpdateReadinessLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sets `service`'s status on every server that serves gRPC health.

@@ -19,95 +19,11 @@
 #include "controlplane/controld/grpc_health_v1.grpc.pb.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
-#include "node/export/grpc_server.h"
-#include "node/export/ingest_service.h"
-#include "node/export/subscriber_hub.h"
 #include "proto/firehose/v1/ingest.grpc.pb.h"
+#include "relay/fake_node.h"
 
 namespace firehose::relay {
 namespace {
-
-// A node as the relay sees it: its Subscribe service, fed by hand.
-class FakeNode {
- public:
-  FakeNode(std::string id, uint64_t epoch, bool active)
-      : id_(std::move(id)), epoch_(epoch), active_(active) {
-    exporter::HubOptions hub_options;
-    hub_options.replay_bytes = 1 << 20;
-    hub_ = std::make_unique<exporter::SubscriberHub>(hub_options);
-    exporter::IngestServiceOptions options;
-    options.heartbeat_interval = absl::Milliseconds(100);
-    options.active = [this] { return active_.load(); };
-    service_ = std::make_unique<exporter::IngestService>(
-        hub_.get(), [this] { return seq_.load(); }, [this] { return epoch_.load(); },
-        std::move(options));
-    exporter::GrpcServerOptions server_options;
-    server_options.listen = "127.0.0.1:0";
-    auto started = exporter::StartGrpcServer(server_options, service_.get());
-    EXPECT_TRUE(started.ok()) << started.status();
-    server_ = std::move(started->server);
-    address_ = started->address;
-  }
-  ~FakeNode() { Shutdown(); }
-
-  void Shutdown() {
-    if (server_ == nullptr) return;
-    hub_->Close();
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-    server_.reset();
-  }
-
-  // What controld does to a node: a promotion starts a new epoch at seq 1.
-  void SetRole(bool active, uint64_t epoch) {
-    if (active && epoch != epoch_.load()) {
-      seq_.store(0);
-      cumulative_ = 0;
-      epoch_.store(epoch);
-    }
-    active_.store(active);
-  }
-
-  // Publishes a batch of `records` statsd records, whatever the role (a deposed node
-  // that has not yet noticed).
-  void Publish(uint32_t records) {
-    auto message = std::make_shared<v1::SubscribeResponse>();
-    v1::Batch* batch = message->mutable_batch();
-    batch->set_node_id(id_);
-    batch->set_epoch(epoch_.load());
-    batch->set_seq(seq_.load() + 1);
-    batch->set_record_count(records);
-    batch->add_strings("");
-    batch->add_strings("m");
-    for (uint32_t i = 0; i < records; ++i) {
-      batch->mutable_statsd()->add_name(1);
-      batch->mutable_statsd()->add_value(1);
-      batch->mutable_statsd()->add_type(v1::METRIC_TYPE_COUNTER);
-    }
-    cumulative_ += records;
-    exporter::PublishedBatch published;
-    published.message = message;
-    published.epoch = batch->epoch();
-    published.seq = batch->seq();
-    published.records = records;
-    published.cumulative_records = cumulative_;
-    published.bytes = message->ByteSizeLong();
-    hub_->Publish(published);
-    seq_.store(batch->seq());
-  }
-
-  const std::string& address() const { return address_; }
-
- private:
-  const std::string id_;
-  std::atomic<uint64_t> epoch_;
-  std::atomic<bool> active_;
-  std::atomic<uint64_t> seq_{0};
-  uint64_t cumulative_ = 0;
-  std::unique_ptr<exporter::SubscriberHub> hub_;
-  std::unique_ptr<exporter::IngestService> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::string address_;
-};
 
 // Reads the relay's stream on its own thread.
 class Consumer {
@@ -140,16 +56,6 @@ class Consumer {
   mutable absl::Mutex mu_;
   std::vector<v1::Batch> batches_;
 };
-
-template <typename Predicate>
-bool WaitFor(Predicate predicate, absl::Duration timeout = absl::Seconds(10)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (predicate()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return predicate();
-}
 
 // A plaintext Check, as the kubelet's gRPC probe sends it; UNKNOWN when the call fails.
 grpc::health::v1::HealthCheckResponse::ServingStatus Health(const std::string& address,

@@ -4,8 +4,11 @@
 // expired resumes and slow subscribers are told exactly what they missed or are
 // disconnected with a clear status, idle streams carry heartbeats, and the standard
 // health service answers.
+#include <memory>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -14,6 +17,7 @@
 #include "grpcpp/impl/client_unary_call.h"
 #include "gtest/gtest.h"
 #include "node/export/record_filter.h"
+#include "node/export/replay_ring.h"
 #include "proto/firehose/v1/ingest.grpc.pb.h"
 #include "tests/integration/subscription_test_node.h"
 
@@ -208,6 +212,50 @@ TEST(SubscriptionTest, ClientReconnectsAndResumesAcrossAServerRestart) {
   EXPECT_GE(sub.stats().connections, 2u);
   EXPECT_EQ(sub.stats().duplicates_skipped, 0u);
   EXPECT_TRUE(sub.notices().empty());
+}
+
+// RunOwned (what the relay uses): each response arrives in its own message from the
+// factory, which the callback keeps; later reads leave earlier messages untouched.
+TEST(SubscriptionTest, RunOwnedHandsOverEveryResponseInItsOwnMessage) {
+  TestNode node(Hub());
+  ASSERT_TRUE(node.start_status().ok());
+  client::Subscriber subscriber(Client(node, "owner"));
+  absl::Mutex mu;
+  std::vector<std::shared_ptr<v1::SubscribeResponse>> kept;
+  int made = 0;
+  std::thread reader([&] {
+    (void)subscriber.RunOwned(
+        [&] {
+          ++made;  // only the reading thread calls the factory
+          return exporter::NewBatchMessage();
+        },
+        [&](std::shared_ptr<v1::SubscribeResponse> message) {
+          if (!message->has_batch()) return;
+          absl::MutexLock lock(&mu);
+          kept.push_back(std::move(message));
+        });
+  });
+  ASSERT_TRUE(node.hub().WaitForSubscribers(1, kWait));
+  for (int b = 0; b < 3; ++b) node.PublishBatch(10 + b);
+  {
+    absl::MutexLock lock(&mu);
+    mu.AwaitWithTimeout(absl::Condition(
+                            +[](std::vector<std::shared_ptr<v1::SubscribeResponse>>* messages) {
+                              return messages->size() == 3;
+                            },
+                            &kept),
+                        kWait);
+  }
+  subscriber.Stop();
+  reader.join();
+  ASSERT_EQ(kept.size(), 3u);
+  for (size_t i = 0; i < kept.size(); ++i) {
+    EXPECT_EQ(kept[i]->batch().seq(), i + 1) << "message " << i << " was overwritten";
+    EXPECT_EQ(kept[i]->batch().record_count(), 10 + i);
+    EXPECT_NE(kept[i]->GetArena(), nullptr);
+    if (i > 0) EXPECT_NE(kept[i].get(), kept[i - 1].get());
+  }
+  EXPECT_GE(made, 4);  // one per response read, plus the one the next read was waiting in
 }
 
 TEST(SubscriptionTest, IdleStreamsCarryHeartbeats) {
