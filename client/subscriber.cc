@@ -9,6 +9,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/impl/rpc_method.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/sync_stream.h"
 
 namespace firehose::client {
 namespace {
@@ -18,6 +21,8 @@ namespace {
 constexpr absl::Duration kTick = absl::Milliseconds(20);
 // Batches are at most a few MiB (batch.max_bytes); never let a default cap refuse one.
 constexpr int kMaxMessageBytes = 64 << 20;
+// The Subscribe method's full name, as the generated stub calls it.
+constexpr char kSubscribeMethod[] = "/firehose.v1.Ingest/Subscribe";
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
   std::ifstream in(path);
@@ -114,24 +119,29 @@ v1::SubscribeRequest Subscriber::NextRequest() const {
   return request;
 }
 
-bool Subscriber::Accept(const v1::SubscribeResponse& message) {
+bool Subscriber::AcceptBatch(uint64_t epoch, uint64_t seq, uint64_t records) {
   absl::MutexLock lock(&mu_);
   last_message_ = absl::Now();
+  // After a reconnect the node resumes strictly after our position, so this only
+  // triggers if something upstream replays; a consumer must never see a batch twice.
+  if (position_.has_value() &&
+      (epoch < position_->epoch || (epoch == position_->epoch && seq <= position_->seq))) {
+    ++stats_.duplicates_skipped;
+    return false;
+  }
+  position_ = Position{epoch, seq};
+  ++stats_.batches;
+  stats_.records += records;
+  return true;
+}
+
+bool Subscriber::Accept(const v1::SubscribeResponse& message) {
   if (message.has_batch()) {
     const v1::Batch& batch = message.batch();
-    // After a reconnect the node resumes strictly after our position, so this only
-    // triggers if something upstream replays; a consumer must never see a batch twice.
-    if (position_.has_value() &&
-        (batch.epoch() < position_->epoch ||
-         (batch.epoch() == position_->epoch && batch.seq() <= position_->seq))) {
-      ++stats_.duplicates_skipped;
-      return false;
-    }
-    position_ = Position{batch.epoch(), batch.seq()};
-    ++stats_.batches;
-    stats_.records += batch.record_count();
-    return true;
+    return AcceptBatch(batch.epoch(), batch.seq(), batch.record_count());
   }
+  absl::MutexLock lock(&mu_);
+  last_message_ = absl::Now();
   if (message.has_notice()) {
     if (message.notice().has_gap()) {
       ++stats_.gaps;
@@ -143,8 +153,8 @@ bool Subscriber::Accept(const v1::SubscribeResponse& message) {
   return true;
 }
 
-grpc::Status Subscriber::StreamOnce(v1::Ingest::Stub& stub, const MessageFactory& new_message,
-                                    const OwnedMessageCallback& on_message, bool* progressed) {
+grpc::Status Subscriber::StreamOnce(const std::shared_ptr<grpc::Channel>& channel,
+                                    const StreamReader& read, bool* progressed) {
   grpc::ClientContext context;
   if (!options_.token.empty()) {
     context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
@@ -172,16 +182,7 @@ grpc::Status Subscriber::StreamOnce(v1::Ingest::Stub& stub, const MessageFactory
       }
     }
   });
-  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
-      stub.Subscribe(&context, request);
-  std::shared_ptr<v1::SubscribeResponse> message = new_message();
-  while (reader->Read(message.get())) {
-    if (!Accept(*message)) continue;
-    if (message->has_batch()) *progressed = true;
-    on_message(std::move(message));
-    message = new_message();
-  }
-  grpc::Status status = reader->Finish();
+  grpc::Status status = read(channel, context, request, progressed);
   done.store(true);
   watchdog.join();
   {
@@ -210,6 +211,84 @@ absl::Status Subscriber::Run(const MessageCallback& on_message,
 absl::Status Subscriber::RunOwned(const MessageFactory& new_message,
                                   const OwnedMessageCallback& on_message,
                                   const DisconnectCallback& on_disconnect) {
+  return RunStreams(
+      [&](const std::shared_ptr<grpc::Channel>& channel, grpc::ClientContext& context,
+          const v1::SubscribeRequest& request, bool* progressed) {
+        std::unique_ptr<v1::Ingest::Stub> stub = v1::Ingest::NewStub(channel);
+        std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+            stub->Subscribe(&context, request);
+        std::shared_ptr<v1::SubscribeResponse> message = new_message();
+        while (reader->Read(message.get())) {
+          if (!Accept(*message)) continue;
+          if (message->has_batch()) *progressed = true;
+          on_message(std::move(message));
+          message = new_message();
+        }
+        return reader->Finish();
+      },
+      on_disconnect);
+}
+
+absl::Status Subscriber::RunRaw(const RawCallback& on_response,
+                                const DisconnectCallback& on_disconnect) {
+  return RunStreams(
+      [&](const std::shared_ptr<grpc::Channel>& channel, grpc::ClientContext& context,
+          const v1::SubscribeRequest& request,
+          bool* progressed) { return ReadRaw(channel, context, request, on_response, progressed); },
+      on_disconnect);
+}
+
+grpc::Status Subscriber::ReadRaw(const std::shared_ptr<grpc::Channel>& channel,
+                                 grpc::ClientContext& context, const v1::SubscribeRequest& request,
+                                 const RawCallback& on_response, bool* progressed) {
+  // The generated stub reads typed messages only; the same call with the response
+  // type gRPC's ByteBuffer, whose SerializationTraits hand over the received slices.
+  const grpc::internal::RpcMethod method(kSubscribeMethod,
+                                         grpc::internal::RpcMethod::SERVER_STREAMING, channel);
+  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(channel.get(), method, &context,
+                                                                    request));
+  RawResponse response;
+  grpc::Status malformed;
+  while (reader->Read(&response.bytes)) {
+    grpc::ProtoBufferReader header_input(&response.bytes);
+    absl::StatusOr<std::optional<BatchHeader>> header = ReadBatchHeader(&header_input);
+    if (!header.ok()) {
+      malformed =
+          grpc::Status(grpc::StatusCode::INTERNAL,
+                       absl::StrCat("from ", options_.address, ": ", header.status().message()));
+      context.TryCancel();
+      break;
+    }
+    if (header->has_value()) {
+      const BatchHeader& batch = **header;
+      if (!AcceptBatch(batch.epoch, batch.seq, batch.record_count)) continue;
+      *progressed = true;
+      response.batch = std::move(*header);
+    } else {
+      auto message = std::make_shared<v1::SubscribeResponse>();
+      grpc::ProtoBufferReader message_input(&response.bytes);
+      if (!message->ParseFromZeroCopyStream(&message_input)) {
+        malformed =
+            grpc::Status(grpc::StatusCode::INTERNAL,
+                         absl::StrCat("from ", options_.address,
+                                      ": a notice that does not parse as a SubscribeResponse"));
+        context.TryCancel();
+        break;
+      }
+      if (!Accept(*message)) continue;
+      response.message = std::move(message);
+      response.bytes.Clear();
+    }
+    on_response(std::move(response));
+    response = RawResponse();
+  }
+  grpc::Status status = reader->Finish();
+  return malformed.ok() ? status : malformed;
+}
+
+absl::Status Subscriber::RunStreams(const StreamReader& read,
+                                    const DisconnectCallback& on_disconnect) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       MakeChannelCredentials(options_);
   if (!credentials.ok()) return credentials.status();
@@ -227,7 +306,6 @@ absl::Status Subscriber::RunOwned(const MessageFactory& new_message,
   }
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateCustomChannel(options_.address, *credentials, arguments);
-  std::unique_ptr<v1::Ingest::Stub> stub = v1::Ingest::NewStub(channel);
 
   absl::Duration backoff = options_.initial_backoff;
   int failures = 0;
@@ -240,7 +318,7 @@ absl::Status Subscriber::RunOwned(const MessageFactory& new_message,
                                          absl::FormatDuration(options_.connect_timeout),
                                          " (down, or TLS handshake refused?)"));
     } else {
-      status = StreamOnce(*stub, new_message, on_message, &progressed);
+      status = StreamOnce(channel, read, &progressed);
     }
     if (stopping()) return absl::OkStatus();
     if (status.ok() && !options_.reconnect_on_end) return absl::OkStatus();

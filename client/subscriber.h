@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "client/batch_header.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/firehose/v1/ingest.grpc.pb.h"
 
@@ -101,6 +102,15 @@ class Subscriber {
   // that takes each one over (it may keep or change it).
   using MessageFactory = std::function<std::shared_ptr<v1::SubscribeResponse>()>;
   using OwnedMessageCallback = std::function<void(std::shared_ptr<v1::SubscribeResponse>)>;
+  // For RunRaw(): a response as received. A batch comes as its header (read from the
+  // bytes, the columns skipped) and the whole response's bytes; anything else (a
+  // notice) comes parsed.
+  struct RawResponse {
+    std::optional<BatchHeader> batch;
+    grpc::ByteBuffer bytes;  // the serialized SubscribeResponse, when `batch` is set
+    std::shared_ptr<const v1::SubscribeResponse> message;  // when `batch` is not
+  };
+  using RawCallback = std::function<void(RawResponse)>;
   // Told about each connection attempt's end, for logs: the status and the delay
   // before the next attempt.
   using DisconnectCallback = std::function<void(const grpc::Status&, absl::Duration)>;
@@ -116,6 +126,12 @@ class Subscriber {
   // replay ring) needs no copy. Run() reads every response into one reused message.
   absl::Status RunOwned(const MessageFactory& new_message, const OwnedMessageCallback& on_message,
                         const DisconnectCallback& on_disconnect = nullptr);
+  // Run(), for forwarders: batches are not parsed (see RawResponse), so passing one on
+  // costs no parse and no serialisation. Position, de-duplication and stats work as
+  // in Run(). Bytes that are not a well-formed response end the stream with INTERNAL,
+  // as a failed parse does in Run().
+  absl::Status RunRaw(const RawCallback& on_response,
+                      const DisconnectCallback& on_disconnect = nullptr);
   // Thread-safe; Run() returns soon after.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -123,12 +139,24 @@ class Subscriber {
   std::optional<Position> position() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  // Reads one open stream to its end, handing on what it accepts, and returns how it
+  // ended (the reader's Finish()); sets *progressed when it delivered a batch.
+  using StreamReader = std::function<grpc::Status(
+      const std::shared_ptr<grpc::Channel>& channel, grpc::ClientContext& context,
+      const v1::SubscribeRequest& request, bool* progressed)>;
+  // The reconnect loop shared by every Run flavour.
+  absl::Status RunStreams(const StreamReader& read, const DisconnectCallback& on_disconnect);
   // One connection: returns how the stream ended and whether it delivered anything.
-  grpc::Status StreamOnce(v1::Ingest::Stub& stub, const MessageFactory& new_message,
-                          const OwnedMessageCallback& on_message, bool* progressed);
+  grpc::Status StreamOnce(const std::shared_ptr<grpc::Channel>& channel, const StreamReader& read,
+                          bool* progressed);
+  // The raw reader of RunRaw().
+  grpc::Status ReadRaw(const std::shared_ptr<grpc::Channel>& channel, grpc::ClientContext& context,
+                       const v1::SubscribeRequest& request, const RawCallback& on_response,
+                       bool* progressed);
   v1::SubscribeRequest NextRequest() const ABSL_LOCKS_EXCLUDED(mu_);
   // Deduplicates and records position; false when the batch was already delivered.
   bool Accept(const v1::SubscribeResponse& message) ABSL_LOCKS_EXCLUDED(mu_);
+  bool AcceptBatch(uint64_t epoch, uint64_t seq, uint64_t records) ABSL_LOCKS_EXCLUDED(mu_);
   bool stopping() const ABSL_LOCKS_EXCLUDED(mu_);
 
   const SubscriberOptions options_;

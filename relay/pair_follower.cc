@@ -19,29 +19,28 @@ void PairFollower::Advance(uint64_t epoch, bool seq_known) {
   positioned_ = seq_known || had_epoch;
 }
 
-Verdict PairFollower::OnBatch(size_t node, const v1::Batch& batch) {
+Verdict PairFollower::OnBatch(size_t node, uint64_t epoch, uint64_t seq, uint64_t records) {
   NodeState& state = nodes_[node];
   state.connected = true;
-  const uint64_t records = batch.record_count();
   ++counters_.received_batches;
   counters_.received_records += records;
-  if (batch.epoch() < epoch_) {
+  if (epoch < epoch_) {
     ++counters_.stale_batches;
     counters_.stale_records += records;
     return Verdict::kStaleEpoch;
   }
   // Only the active node publishes: a batch says its node is active in that epoch.
-  if (batch.epoch() > state.active_epoch) state.active_epoch = batch.epoch();
-  if (batch.epoch() > epoch_) Advance(batch.epoch(), /*seq_known=*/false);
-  if (positioned_ && batch.seq() <= last_seq_) {
+  if (epoch > state.active_epoch) state.active_epoch = epoch;
+  if (epoch > epoch_) Advance(epoch, /*seq_known=*/false);
+  if (positioned_ && seq <= last_seq_) {
     ++counters_.duplicate_batches;
     counters_.duplicate_records += records;
     return Verdict::kDuplicate;
   }
-  if (positioned_ && batch.seq() > last_seq_ + 1) {
-    counters_.gap_batches += batch.seq() - last_seq_ - 1;
+  if (positioned_ && seq > last_seq_ + 1) {
+    counters_.gap_batches += seq - last_seq_ - 1;
   }
-  last_seq_ = batch.seq();
+  last_seq_ = seq;
   positioned_ = true;
   ++counters_.forwarded_batches;
   counters_.forwarded_records += records;

@@ -56,8 +56,11 @@ class PairFollower {
 
   const std::string& name() const { return name_; }
 
-  // A batch from node `node`: what to do with it. Counts it.
-  Verdict OnBatch(size_t node, const v1::Batch& batch);
+  // A batch from node `node`, by its header: what to do with it. Counts it.
+  Verdict OnBatch(size_t node, uint64_t epoch, uint64_t seq, uint64_t records);
+  Verdict OnBatch(size_t node, const v1::Batch& batch) {
+    return OnBatch(node, batch.epoch(), batch.seq(), batch.record_count());
+  }
   // A notice from node `node` (epoch change, heartbeat, gap).
   void OnNotice(size_t node, const v1::Notice& notice);
   // Node `node`'s stream ended or could not be opened.

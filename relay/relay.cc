@@ -8,15 +8,20 @@
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "node/config/grpc_config.h"
+#include "node/export/block_buffer.h"
 #include "node/export/grpc_server.h"
 #include "node/export/replay_ring.h"
 #include "relay/health_server.h"
 #include "relay/relay_collector.h"
+#include "relay/relay_stamps.h"
 #include "spdlog/spdlog.h"
 
 namespace firehose::relay {
@@ -176,13 +181,12 @@ absl::Status Relay::StartUpstreams() {
 void Relay::Follow(Upstream* upstream) {
   const std::string& pair = config_.pairs[upstream->pair].name;
   while (!stopping_.load()) {
-    // Each response is read onto its own arena, as ingestd's published batches live,
-    // and forwarded as it is: parsing into a reused message and copying each batch
-    // onto an arena cost the follower ~2x the CPU per batch (docs/benchmarks.md).
-    absl::Status done = upstream->subscriber->RunOwned(
-        exporter::NewBatchMessage,
-        [this, upstream](std::shared_ptr<v1::SubscribeResponse> message) {
-          OnMessage(*upstream, std::move(message));
+    // Batches are forwarded as the bytes they came in, never parsed: the follower
+    // reads a batch's header fields only and appends its own stamps
+    // (docs/benchmarks.md, "The relay's cost per forwarded batch").
+    absl::Status done = upstream->subscriber->RunRaw(
+        [this, upstream](client::Subscriber::RawResponse response) {
+          OnResponse(*upstream, std::move(response));
         },
         [this, upstream](const grpc::Status& status, absl::Duration) {
           OnDisconnect(*upstream, status);
@@ -197,29 +201,34 @@ void Relay::Follow(Upstream* upstream) {
   }
 }
 
-void Relay::OnMessage(const Upstream& upstream, std::shared_ptr<v1::SubscribeResponse> owned) {
-  const v1::SubscribeResponse& message = *owned;
+void Relay::OnResponse(const Upstream& upstream, client::Subscriber::RawResponse response) {
   absl::MutexLock lock(&mu_);
   PairFollower& follower = followers_[upstream.pair];
-  if (message.has_batch()) {
-    if (follower.OnBatch(upstream.node, message.batch()) == Verdict::kForward) {
-      Forward(upstream, std::move(owned));
+  if (response.batch.has_value()) {
+    const client::BatchHeader& header = *response.batch;
+    if (follower.OnBatch(upstream.node, header.epoch, header.seq, header.record_count) ==
+        Verdict::kForward) {
+      Forward(upstream, header, response.bytes);
     }
-  } else if (message.has_notice()) {
-    const uint64_t before = follower.epoch();
-    follower.OnNotice(upstream.node, message.notice());
-    if (follower.epoch() != before) {
-      spdlog::info("pair {}: following epoch {} (node {})", follower.name(), follower.epoch(),
-                   upstream.address);
-    }
-    if (message.notice().has_gap()) {
-      spdlog::warn("pair {}: node {} reports {} records lost upstream (epoch {} seq {}..{})",
-                   follower.name(), upstream.address, message.notice().gap().records(),
-                   message.notice().gap().epoch(), message.notice().gap().first_seq(),
-                   message.notice().gap().last_seq());
-    }
+  } else if (response.message != nullptr && response.message->has_notice()) {
+    OnNoticeLocked(upstream, response.message->notice());
   }
   UpdateReadinessLocked();
+}
+
+void Relay::OnNoticeLocked(const Upstream& upstream, const v1::Notice& notice) {
+  PairFollower& follower = followers_[upstream.pair];
+  const uint64_t before = follower.epoch();
+  follower.OnNotice(upstream.node, notice);
+  if (follower.epoch() != before) {
+    spdlog::info("pair {}: following epoch {} (node {})", follower.name(), follower.epoch(),
+                 upstream.address);
+  }
+  if (notice.has_gap()) {
+    spdlog::warn("pair {}: node {} reports {} records lost upstream (epoch {} seq {}..{})",
+                 follower.name(), upstream.address, notice.gap().records(), notice.gap().epoch(),
+                 notice.gap().first_seq(), notice.gap().last_seq());
+  }
 }
 
 void Relay::OnDisconnect(const Upstream& upstream, const grpc::Status& status) {
@@ -233,32 +242,51 @@ void Relay::OnDisconnect(const Upstream& upstream, const grpc::Status& status) {
   UpdateReadinessLocked();
 }
 
-void Relay::Forward(const Upstream& upstream, std::shared_ptr<v1::SubscribeResponse> message) {
-  v1::Batch* out = message->mutable_batch();
-  if (hooks_.on_forwarded) hooks_.on_forwarded(*out);
-  // The origin first, from the node's own stamps, which the relay's then replace. The
-  // message is on its own arena (read so by RunOwned) and charged its memory, as
-  // ingestd's batches are, so the relay's replay_bytes bounds memory too (see
-  // exporter::ReplayFootprint).
-  out->set_origin_pair(config_.pairs[upstream.pair].name);
-  out->set_origin_node_id(out->node_id());
-  out->set_origin_epoch(out->epoch());
-  out->set_origin_seq(out->seq());
-  out->set_node_id(config_.relay_id);
-  out->set_epoch(epoch_);
+void Relay::Forward(const Upstream& upstream, const client::BatchHeader& header,
+                    grpc::ByteBuffer& bytes) {
   const uint64_t seq = last_seq_.load() + 1;
-  out->set_seq(seq);
-  cumulative_records_ += out->record_count();
+  // A second SubscribeResponse{batch} after the node's: parsing the two as one merges
+  // the batches, and a field present in both takes the later value, so consumers see
+  // the node's batch with the relay's node_id, epoch and seq and the origin kept.
+  // Every stamp is written even when zero, so it always replaces the node's value.
+  const std::string stamps = EncodeRelayStamps(RelayStamps{
+      .node_id = config_.relay_id,
+      .epoch = epoch_,
+      .seq = seq,
+      .origin_pair = config_.pairs[upstream.pair].name,
+      .origin_node_id = header.node_id,
+      .origin_epoch = header.epoch,
+      .origin_seq = header.seq,
+  });
+  std::vector<grpc::Slice> slices;
+  if (!bytes.Dump(&slices).ok()) {
+    // Only an empty ByteBuffer fails, and a batch with a header is never empty.
+    spdlog::error("pair {}: batch seq {} from {} has no bytes; not forwarded",
+                  config_.pairs[upstream.pair].name, header.seq, upstream.address);
+    return;
+  }
+  std::vector<std::string_view> pieces;
+  pieces.reserve(slices.size() + 1);
+  for (const grpc::Slice& slice : slices) {
+    pieces.emplace_back(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  pieces.emplace_back(stamps);
   exporter::PublishedBatch published;
-  published.message = message;
-  published.serialized = std::make_shared<exporter::SerializedOnce>();
+  published.encoded =
+      std::make_shared<exporter::EncodedBatch>(exporter::BlockBuffer::CopyOfPieces(pieces));
+  cumulative_records_ += header.record_count;
   published.epoch = epoch_;
   published.seq = seq;
-  published.records = out->record_count();
+  published.records = header.record_count;
   published.cumulative_records = cumulative_records_;
-  // ByteSizeLong also caches the sizes, so the first stream serialises without walking
-  // them again.
-  published.bytes = exporter::ReplayFootprint(*message, message->ByteSizeLong());
+  // The blocks alone, as ingestd charges its batches; a filtered subscriber's parse is
+  // charged when it happens (EncodedBatch::ChargeParsedTo).
+  published.bytes = exporter::ReplayFootprint(*published.encoded);
+  if (hooks_.on_forwarded) {
+    if (const v1::SubscribeResponse* message = published.encoded->message()) {
+      hooks_.on_forwarded(message->batch());
+    }
+  }
   hub_->Publish(published);
   last_seq_.store(seq);
 }

@@ -68,8 +68,10 @@ struct RelaySnapshot {
 };
 
 struct RelayHooks {
-  // Called with every batch the relay forwards (as it came from the node, before the
-  // relay's stamping), under the relay's lock, in stream order: statsd aggregation.
+  // Called with every batch the relay forwards (stamped as the relay's; the node's
+  // node_id, epoch and seq are in origin_*), under the relay's lock, in stream order:
+  // statsd aggregation. The relay forwards batches without parsing them; with this
+  // hook set each is parsed once, and filtered subscribers share that parse.
   std::function<void(const v1::Batch&)> on_forwarded;
   // More collectables for /metrics (the statsd aggregation's).
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables;
@@ -107,12 +109,14 @@ class Relay {
   absl::Status StartMetrics();
   absl::Status StartUpstreams();
   void Follow(Upstream* upstream);
-  void OnMessage(const Upstream& upstream, std::shared_ptr<v1::SubscribeResponse> message)
+  void OnResponse(const Upstream& upstream, client::Subscriber::RawResponse response)
       ABSL_LOCKS_EXCLUDED(mu_);
+  void OnNoticeLocked(const Upstream& upstream, const v1::Notice& notice)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnDisconnect(const Upstream& upstream, const grpc::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
-  // Stamps `message` (a batch as received, on its own arena) as the relay's and
-  // publishes it, without copying it.
-  void Forward(const Upstream& upstream, std::shared_ptr<v1::SubscribeResponse> message)
+  // Publishes a batch as the relay's: its bytes as received (`bytes`, a serialized
+  // SubscribeResponse whose batch has `header`) with the relay's stamps appended.
+  void Forward(const Upstream& upstream, const client::BatchHeader& header, grpc::ByteBuffer& bytes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Updates the health service when readiness changed.
   void UpdateReadinessLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -7,7 +7,8 @@
 // ahead of that subscriber, so the run measures the relay's work, not drop-oldest.
 // Reports, per batch:
 //   - follow_cpu_us: the relay's follower thread (named kFollowThreadName), which reads
-//     the node's stream (gRPC receive and parse), de-duplicates and republishes;
+//     the node's stream (gRPC receive, the batch header), de-duplicates and republishes
+//     (the bytes copied into pool blocks with the relay's stamps appended);
 //   - process_cpu_us: the whole process (node, relay, its serving, the subscriber),
 //     a check that the follower's savings are not moved elsewhere;
 // and the subscriber's records per second (wall clock).

@@ -93,15 +93,25 @@ void BlockBuffer::Release() {
 }
 
 BlockBuffer BlockBuffer::CopyOf(std::string_view bytes, BlockPool& pool) {
+  return CopyOfPieces({bytes}, pool);
+}
+
+BlockBuffer BlockBuffer::CopyOfPieces(absl::Span<const std::string_view> pieces, BlockPool& pool) {
   BlockBuffer buffer;
   buffer.pool_ = &pool;
-  buffer.size_ = bytes.size();
-  buffer.blocks_.resize((bytes.size() + pool.block_bytes() - 1) / pool.block_bytes());
+  for (std::string_view piece : pieces) buffer.size_ += piece.size();
+  const size_t block_bytes = pool.block_bytes();
+  buffer.blocks_.resize((buffer.size_ + block_bytes - 1) / block_bytes);
   pool.Take(buffer.blocks_.size(), buffer.blocks_.data());
-  for (char* block : buffer.blocks_) {
-    const size_t n = std::min(bytes.size(), pool.block_bytes());
-    std::memcpy(block, bytes.data(), n);
-    bytes.remove_prefix(n);
+  size_t filled = 0;  // bytes written so far; block filled / block_bytes is next
+  for (std::string_view piece : pieces) {
+    while (!piece.empty()) {
+      const size_t offset = filled % block_bytes;
+      const size_t n = std::min(piece.size(), block_bytes - offset);
+      std::memcpy(buffer.blocks_[filled / block_bytes] + offset, piece.data(), n);
+      piece.remove_prefix(n);
+      filled += n;
+    }
   }
   return buffer;
 }

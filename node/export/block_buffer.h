@@ -38,6 +38,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "google/protobuf/io/zero_copy_stream.h"
 
 namespace firehose::exporter {
@@ -98,6 +99,10 @@ class BlockBuffer {
 
   // A copy of `bytes` in blocks from `pool`.
   static BlockBuffer CopyOf(std::string_view bytes, BlockPool& pool = BlockPool::Default());
+  // A copy of `pieces`, one after the other, as one byte sequence (a forwarded batch's
+  // received slices followed by the forwarder's own fields).
+  static BlockBuffer CopyOfPieces(absl::Span<const std::string_view> pieces,
+                                  BlockPool& pool = BlockPool::Default());
 
   size_t size() const { return size_; }
   size_t block_count() const { return blocks_.size(); }

@@ -59,6 +59,26 @@ TEST(BlockBufferTest, KeepsEveryByteInFixedSizeBlocks) {
   }
 }
 
+// Pieces of every size against a small block: each piece may start, end or straddle
+// a block boundary, and the result is their concatenation in order.
+TEST(BlockBufferTest, PiecesAreCopiedAsOneSequenceAcrossBlockBoundaries) {
+  BlockPool pool(16, 64);
+  const std::string all = Pattern(200);
+  for (size_t first : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{100}}) {
+    for (size_t second : {size_t{0}, size_t{3}, size_t{16}, size_t{33}}) {
+      SCOPED_TRACE(testing::Message() << first << " + " << second << " + rest");
+      const std::string_view bytes(all);
+      const BlockBuffer buffer = BlockBuffer::CopyOfPieces(
+          {bytes.substr(0, first), bytes.substr(first, second), bytes.substr(first + second)},
+          pool);
+      EXPECT_EQ(buffer.size(), all.size());
+      EXPECT_EQ(buffer.block_count(), (all.size() + 15) / 16);
+      EXPECT_EQ(buffer.Flatten(), all);
+    }
+  }
+  EXPECT_EQ(BlockBuffer::CopyOfPieces({}, pool).size(), 0u);
+}
+
 TEST(BlockBufferTest, BlocksComeBackToThePoolAndAreReused) {
   BlockPool pool(64, 16);
   const std::string bytes = Pattern(64 * 3 + 5);

@@ -258,6 +258,69 @@ TEST(SubscriptionTest, RunOwnedHandsOverEveryResponseInItsOwnMessage) {
   EXPECT_GE(made, 4);  // one per response read, plus the one the next read was waiting in
 }
 
+// RunRaw (what the relay forwards with): batches as their header and bytes, which parse
+// to the batch the header describes; notices parsed; position and stats as in Run().
+TEST(SubscriptionTest, RunRawHandsOverBatchBytesWithTheirHeader) {
+  exporter::IngestServiceOptions service;
+  service.heartbeat_interval = absl::Milliseconds(50);
+  TestNode node(Hub(), service);
+  ASSERT_TRUE(node.start_status().ok());
+  client::Subscriber subscriber(Client(node, "raw"));
+  absl::Mutex mu;
+  std::vector<client::Subscriber::RawResponse> batches;
+  int notices = 0;
+  std::thread reader([&] {
+    (void)subscriber.RunRaw([&](client::Subscriber::RawResponse response) {
+      absl::MutexLock lock(&mu);
+      if (response.batch.has_value()) {
+        batches.push_back(std::move(response));
+      } else if (response.message != nullptr && response.message->has_notice()) {
+        ++notices;
+      }
+    });
+  });
+  ASSERT_TRUE(node.hub().WaitForSubscribers(1, kWait));
+  for (int b = 0; b < 3; ++b) node.PublishBatch(5 + b);
+  {
+    absl::MutexLock lock(&mu);
+    mu.AwaitWithTimeout(absl::Condition(
+                            +[](std::vector<client::Subscriber::RawResponse>* received) {
+                              return received->size() == 3;
+                            },
+                            &batches),
+                        kWait);
+    mu.AwaitWithTimeout(absl::Condition(
+                            +[](int* seen) { return *seen >= 2; }, &notices),
+                        kWait);
+  }
+  subscriber.Stop();
+  reader.join();
+  ASSERT_EQ(batches.size(), 3u);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const client::BatchHeader& header = *batches[i].batch;
+    std::vector<grpc::Slice> slices;
+    ASSERT_TRUE(batches[i].bytes.Dump(&slices).ok());
+    std::string bytes;
+    for (const grpc::Slice& slice : slices) {
+      bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+    v1::SubscribeResponse parsed;
+    ASSERT_TRUE(parsed.ParseFromString(bytes));
+    EXPECT_EQ(header.seq, i + 1);
+    EXPECT_EQ(header.seq, parsed.batch().seq());
+    EXPECT_EQ(header.epoch, parsed.batch().epoch());
+    EXPECT_EQ(header.node_id, parsed.batch().node_id());
+    EXPECT_EQ(header.record_count, 5 + i);
+    EXPECT_EQ(parsed.batch().record_count(), 5 + i);
+  }
+  EXPECT_GE(notices, 2);  // heartbeats, parsed
+  EXPECT_EQ(subscriber.stats().batches, 3u);
+  EXPECT_EQ(subscriber.stats().records, 5u + 6 + 7);
+  EXPECT_GE(subscriber.stats().heartbeats, 2u);
+  ASSERT_TRUE(subscriber.position().has_value());
+  EXPECT_EQ(subscriber.position()->seq, 3u);
+}
+
 TEST(SubscriptionTest, IdleStreamsCarryHeartbeats) {
   exporter::IngestServiceOptions service;
   service.heartbeat_interval = absl::Milliseconds(100);
