@@ -27,6 +27,8 @@ typical length with tags, 1500 distinct names, three lines per packet) it measur
            received and packets per CPU-second of the peer process.
   fanout   packets per worker CPU-second with 0 and with 16 filtered subscribers, and one
            subscriber's records per second on loopback (tools/bench/fanout.py).
+  relay    the relay's follower-thread and process CPU per forwarded batch
+           (relay/relay_benchmark; tools/bench/fanout.py).
   latency  receive-to-subscriber latency P50/P99/P999 (tools/bench/latency_probe, from
            the receive timestamps in the batches) while udp_replay offers a paced
            100 kpps (--runs runs: median and range), then one run at each
@@ -74,7 +76,7 @@ def build():
     subprocess.run(["bazel", "build", "--config=release", "//node:ingestd",
                     "//tools/pcapgen", "//tools/bench:udp_replay",
                     "//tools/bench:latency_probe", "//controlplane/ingestctl",
-                    "//node/export:subscribe_benchmark"],
+                    "//node/export:subscribe_benchmark", "//relay:relay_benchmark"],
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return bazel_bin()
 
@@ -115,7 +117,8 @@ def main():
                         help="comma list of other lines-per-packet counts for the lines mode")
     parser.add_argument("--lines-seconds", type=float, default=5,
                         help="window of each lines-mode run")
-    modes = ["dpdk", "floor", "lines", "testpmd", "kernel", "peers", "fanout", "latency", "memory"]
+    modes = ["dpdk", "floor", "lines", "testpmd", "kernel", "peers", "fanout", "relay", "latency",
+             "memory"]
     parser.add_argument("--skip", default="", help="comma list of: " + ",".join(modes))
     parser.add_argument("--only", default="", help="comma list of modes to run (the rest "
                         "are skipped)")
@@ -183,6 +186,10 @@ def main():
                 window, summarize, f"{bin_dir}/controlplane/ingestctl/ingestctl", args)
             results["subscriber_records_per_s"] = summarize(fanout_bench.bench_subscriber(
                 f"{bin_dir}/node/export/subscribe_benchmark", args))
+        if "relay" not in skip:
+            log("== relay: CPU per forwarded batch")
+            results["relay"] = fanout_bench.bench_relay(
+                f"{bin_dir}/relay/relay_benchmark", summarize, args)
         if "latency" not in skip:
             log("== latency: paced loopback into the kernel backend")
             results["latency"] = bench_latency(ingestd, replay,

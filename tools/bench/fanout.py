@@ -11,6 +11,10 @@ fanout      Does fan-out slow the lcore? ingestd on net_pcap (infinite_rx=1, one
 subscriber  One subscriber's records per second on loopback: node/export's
             subscribe_benchmark (real hub, replay ring, gRPC server and C++ client, 4096-
             record statsd batches), --runs times.
+relay       The relay's CPU per forwarded 4096-record batch: relay/relay_benchmark (a fake
+            node publishing ingestd-encoded batches, the relay in process, a real
+            subscriber reading it), --runs times: its follower thread's CPU, the whole
+            process's, and the subscriber's records per second.
 """
 
 import os
@@ -114,3 +118,17 @@ def bench_subscriber(binary, args):
         rates.append(float(m.group(1)))
         log(f"   one subscriber run {run + 1}: {rates[-1]:,.0f} records/s")
     return rates
+
+
+def bench_relay(binary, summarize, args):
+    figures = {"follow_cpu_us_per_batch": [], "process_cpu_us_per_batch": [],
+               "records_per_s": []}
+    for run in range(args.runs):
+        out = subprocess.run([binary, "--batches=1000"], capture_output=True, text=True,
+                             timeout=300, check=True).stdout
+        for key, values in figures.items():
+            values.append(float(re.search(rf"{key}=(\S+)", out).group(1)))
+        log(f"   relay run {run + 1}: follower {figures['follow_cpu_us_per_batch'][-1]:.0f} us, "
+            f"process {figures['process_cpu_us_per_batch'][-1]:.0f} us per batch; "
+            f"{figures['records_per_s'][-1]:,.0f} records/s")
+    return {key: summarize(values) for key, values in figures.items()}

@@ -65,6 +65,12 @@ def print_table(results, out_dir):
         r = results["subscriber_records_per_s"]
         print(f"{'one subscriber (records/s)':<34}{r['median']:>14,.0f}{r['min']:>14,.0f}"
               f"{r['max']:>14,.0f}")
+    if "relay" in results:
+        for key, label in (("follow_cpu_us_per_batch", "relay follower (us CPU/batch)"),
+                           ("process_cpu_us_per_batch", "relay process (us CPU/batch)"),
+                           ("records_per_s", "relay subscriber (records/s)")):
+            r = results["relay"][key]
+            print(f"{label:<34}{r['median']:>14,.0f}{r['min']:>14,.0f}{r['max']:>14,.0f}")
     for name, r in results.get("peers", {}).items():
         if r.get("pps_per_cpu_s"):
             p = r["pps_per_cpu_s"]
