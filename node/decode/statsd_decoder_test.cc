@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -244,6 +246,99 @@ TEST(StatsdDecoderTest, FastValuePathMatchesFromChars) {
         << text << " parsed as " << record.value << " expected " << expected;
     ASSERT_EQ(StatsdDecoder::ParseLine("m:-" + text + "|h", &record), std::nullopt) << text;
     EXPECT_EQ(record.value, -expected) << text;
+  }
+}
+
+// What ParseDouble's contract says a value field is: one optional sign, then text that
+// std::from_chars reads whole as a finite double (no second sign).
+std::optional<double> ReferenceValue(std::string_view text) {
+  bool negative = false;
+  if (!text.empty() && (text[0] == '+' || text[0] == '-')) {
+    negative = text[0] == '-';
+    text.remove_prefix(1);
+  }
+  if (text.empty() || text[0] == '+' || text[0] == '-') return std::nullopt;
+  double value;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(value)) {
+    return std::nullopt;
+  }
+  return negative ? -value : value;
+}
+
+// Short values (what clients send) are accepted or rejected, and valued bit for bit, as
+// ReferenceValue says: every text of up to 4 bytes over digits, '.', signs and the bytes
+// next to the digits, and random ones up to 10 bytes, behind a one-byte name and a
+// longer one (so a parser that reads the bytes before a value is checked both ways).
+TEST(StatsdDecoderTest, ShortValuesMatchFromChars) {
+  constexpr char kAlphabet[] = "0159.+-e/: ";
+  const std::string alphabet(kAlphabet, sizeof(kAlphabet) - 1);
+  std::vector<std::string> texts = {"", ".", "..", "00000000", "99999999", "9999.999", ".9999999",
+                                    "9999999.", "0.000001", "12345678.", "123456789", "1.2.3",
+                                    "1e3", "1E3", "inf", "nan",
+                                    // high bytes (valid UTF-8: U+00E9, U+00AE)
+                                    "\xc3\xa9", "1\xc3\xa9", "12\xc3\xa9.5",
+                                    "\xc2\xae"
+                                    "5"};
+  for (char a : alphabet) {
+    texts.emplace_back(1, a);
+    for (char b : alphabet) {
+      texts.push_back(std::string{a, b});
+      for (char c : alphabet) {
+        texts.push_back(std::string{a, b, c});
+        for (char d : alphabet) texts.push_back(std::string{a, b, c, d});
+      }
+    }
+  }
+  std::mt19937_64 rng(2026);
+  const std::string digits_and_dot = "0123456789.";
+  for (int i = 0; i < 50000; ++i) {
+    std::string text;
+    if (rng() % 4 == 0) text += "+-"[rng() % 2];
+    const int length = 1 + static_cast<int>(rng() % 10);
+    for (int j = 0; j < length; ++j) text += digits_and_dot[rng() % 11];
+    texts.push_back(text);
+  }
+  StatsdRecord record;
+  for (const std::string& text : texts) {
+    const std::optional<double> expected = ReferenceValue(text);
+    for (const std::string& name : {std::string("m"), std::string("some.metric.name")}) {
+      const std::string line = name + ":" + text + "|h";
+      const std::optional<StatsdError> error = StatsdDecoder::ParseLine(line, &record);
+      if (!expected.has_value()) {
+        EXPECT_EQ(error, StatsdError::kBadValue) << line;
+        continue;
+      }
+      ASSERT_EQ(error, std::nullopt) << line;
+      EXPECT_EQ(std::memcmp(&record.value, &*expected, sizeof(double)), 0)
+          << line << " parsed as " << record.value << " expected " << *expected;
+    }
+  }
+}
+
+// Values, rates and tags at every offset of a packet, so separators fall on each byte
+// of the separator index's 64-byte words and lines span words.
+TEST(StatsdDecoderTest, FieldsAtEveryWordOffset) {
+  const std::vector<std::string> values = {"1",  "-2.5", "12.375",    "4999.99", "0.1234567",
+                                           ".5", "7.",   "+99999999", "1e2",     "123456789"};
+  for (size_t pad = 0; pad < 80; ++pad) {
+    std::string payload;
+    std::vector<double> expected;
+    for (const std::string& value : values) {
+      payload += std::string(1 + pad % 13, 'n') + std::to_string(pad) + ":" + value +
+                 "|g|@0.25|#t:" + std::string(pad, 'x') + ",u\r\n";
+      expected.push_back(*ReferenceValue(value));
+    }
+    const Result r = Decode(payload);
+    ASSERT_EQ(r.records.size(), values.size()) << pad;
+    for (size_t i = 0; i < values.size(); ++i) {
+      EXPECT_EQ(std::memcmp(&r.records[i].value, &expected[i], sizeof(double)), 0)
+          << values[i] << " at pad " << pad;
+      EXPECT_EQ(r.records[i].sample_rate, 0.25f);
+      EXPECT_EQ(r.records[i].tags, (std::vector<std::string>{"t:" + std::string(pad, 'x'), "u"}));
+      EXPECT_EQ(r.records[i].flags,
+                values[i][0] == '+' || values[i][0] == '-' ? kStatsdFlagGaugeDelta : 0u);
+    }
   }
 }
 
