@@ -201,11 +201,12 @@ grpc::Status Subscriber::StreamOnce(const std::shared_ptr<grpc::Channel>& channe
 absl::Status Subscriber::Run(const MessageCallback& on_message,
                              const DisconnectCallback& on_disconnect) {
   // One message for every read: parsing into it reuses the memory of the last one.
-  const auto reused = std::make_shared<v1::SubscribeResponse>();
-  return RunOwned(
-      [&reused] { return reused; },
-      [&on_message](std::shared_ptr<v1::SubscribeResponse> message) { on_message(*message); },
-      on_disconnect);
+  auto reused = std::make_shared<v1::SubscribeResponse>();
+  return RunOwned([&reused] { return reused; },
+                  [&on_message](const std::shared_ptr<v1::SubscribeResponse>& message) {
+                    on_message(*message);
+                  },
+                  on_disconnect);
 }
 
 absl::Status Subscriber::RunOwned(const MessageFactory& new_message,

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -65,7 +66,7 @@ double ThreadsCpuSeconds(const std::string& name) {
     std::string comm;
     std::getline(std::ifstream(dir + "/comm"), comm);
     if (comm != name) continue;
-    unsigned long long nanos = 0;
+    uint64_t nanos = 0;
     std::ifstream(dir + "/schedstat") >> nanos;
     seconds += static_cast<double>(nanos) * 1e-9;
   }
