@@ -253,7 +253,9 @@ TEST(SubscriptionTest, RunOwnedHandsOverEveryResponseInItsOwnMessage) {
     EXPECT_EQ(kept[i]->batch().seq(), i + 1) << "message " << i << " was overwritten";
     EXPECT_EQ(kept[i]->batch().record_count(), 10 + i);
     EXPECT_NE(kept[i]->GetArena(), nullptr);
-    if (i > 0) EXPECT_NE(kept[i].get(), kept[i - 1].get());
+    if (i > 0) {
+      EXPECT_NE(kept[i].get(), kept[i - 1].get());
+    }
   }
   EXPECT_GE(made, 4);  // one per response read, plus the one the next read was waiting in
 }
