@@ -36,15 +36,17 @@
 #include "client/subscriber.h"
 #include "node/batch/batch_builder.h"
 #include "node/batch/statsd_bench_batch.h"
-#include "node/export/heap_tuning.h"
 #include "relay/fake_node.h"
 #include "relay/relay.h"
 #include "relay/relay_config.h"
 
 ABSL_FLAG(int, batches, 2000, "Batches the node publishes (and the relay forwards).");
 ABSL_FLAG(int, records_per_batch, 4096, "Records per batch.");
-ABSL_FLAG(bool, heap_tuning, true,
-          "Apply exporter::TuneHeapForExport first, as the relay's main() does.");
+ABSL_FLAG(int, warmup_batches, 1000,
+          "Batches forwarded before measuring: enough to fill the node's and the relay's "
+          "64 MiB replay rings, so the run measures the steady state, not heap growth.");
+ABSL_FLAG(int, rss_every_batches, 0,
+          "Print the process's RSS every this many batches (0: never): a memory soak.");
 
 namespace firehose::relay {
 namespace {
@@ -74,6 +76,16 @@ double ThreadsCpuSeconds(const std::string& name) {
   return seconds;
 }
 
+// The process's resident set (VmRSS), KiB.
+int64_t RssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtoll(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
+
 double ProcessCpuSeconds() {
   rusage usage;
   getrusage(RUSAGE_SELF, &usage);
@@ -84,6 +96,7 @@ double ProcessCpuSeconds() {
 int Main() {
   const int batches = absl::GetFlag(FLAGS_batches);
   const int per_batch = absl::GetFlag(FLAGS_records_per_batch);
+  const int rss_every = absl::GetFlag(FLAGS_rss_every_batches);
 
   batch::BatchLimits limits;
   limits.max_records = static_cast<uint32_t>(per_batch);
@@ -134,17 +147,37 @@ int Main() {
     return 1;
   }
 
-  const double follow_start = ThreadsCpuSeconds(kFollowThreadName);
-  const double process_start = ProcessCpuSeconds();
-  const absl::Time wall_start = absl::Now();
-  for (int i = 1; i <= batches; ++i) {
+  const int warmup = absl::GetFlag(FLAGS_warmup_batches);
+  for (int i = 1; i <= warmup; ++i) {
     while (static_cast<uint64_t>(i) - received_batches.load() > kMaxAhead) {
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
     node.PublishEncoded(builder);
   }
-  const bool all = WaitFor(
-      [&] { return received_batches.load() == static_cast<uint64_t>(batches); }, kSetupWait);
+  if (!WaitFor([&] { return received_batches.load() == static_cast<uint64_t>(warmup); },
+               kSetupWait)) {
+    std::fprintf(stderr, "the warm-up batches did not all arrive\n");
+    return 1;
+  }
+  const uint64_t records_before = received_records.load();
+  const double follow_start = ThreadsCpuSeconds(kFollowThreadName);
+  const double process_start = ProcessCpuSeconds();
+  const absl::Time wall_start = absl::Now();
+  for (int i = warmup + 1; i <= warmup + batches; ++i) {
+    while (static_cast<uint64_t>(i) - received_batches.load() > kMaxAhead) {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    node.PublishEncoded(builder);
+    if (rss_every > 0 && i % rss_every == 0) {
+      std::printf("rss batch=%d seconds=%.1f rss_kib=%lld\n", i,
+                  absl::ToDoubleSeconds(absl::Now() - wall_start),
+                  static_cast<long long>(RssKib()));
+      std::fflush(stdout);
+    }
+  }
+  const bool all =
+      WaitFor([&] { return received_batches.load() == static_cast<uint64_t>(warmup + batches); },
+              kSetupWait);
   const double wall = absl::ToDoubleSeconds(absl::Now() - wall_start);
   const double follow_cpu = ThreadsCpuSeconds(kFollowThreadName) - follow_start;
   const double process_cpu = ProcessCpuSeconds() - process_start;
@@ -156,13 +189,13 @@ int Main() {
 
   const uint64_t forwarded = snapshot.pairs[0].counters.forwarded_batches;
   std::printf(
-      "batches=%d records_per_batch=%d heap_tuning=%d follow_cpu_us_per_batch=%.1f "
+      "batches=%d records_per_batch=%d follow_cpu_us_per_batch=%.1f "
       "process_cpu_us_per_batch=%.1f records_per_s=%.3g forwarded=%llu received=%llu\n",
-      batches, per_batch, absl::GetFlag(FLAGS_heap_tuning) ? 1 : 0, follow_cpu / batches * 1e6,
-      process_cpu / batches * 1e6, static_cast<double>(received_records.load()) / wall,
+      batches, per_batch, follow_cpu / batches * 1e6, process_cpu / batches * 1e6,
+      static_cast<double>(received_records.load() - records_before) / wall,
       static_cast<unsigned long long>(forwarded),
       static_cast<unsigned long long>(received_batches.load()));
-  if (!all || forwarded != static_cast<uint64_t>(batches)) {
+  if (!all || forwarded != static_cast<uint64_t>(warmup + batches)) {
     std::fprintf(stderr, "not every batch was forwarded and received\n");
     return 1;
   }
@@ -175,9 +208,7 @@ int Main() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "The relay's CPU per forwarded batch over loopback gRPC; flags: --batches=N "
-      "--records_per_batch=N --heap_tuning=true|false");
+      "--records_per_batch=N --rss_every_batches=N");
   absl::ParseCommandLine(argc, argv);
-  // Before any thread allocates, as in relay_main.cc.
-  if (absl::GetFlag(FLAGS_heap_tuning)) firehose::exporter::TuneHeapForExport();
   return firehose::relay::Main();
 }

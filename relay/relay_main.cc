@@ -12,7 +12,6 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "node/common/stop_signals.h"
-#include "node/export/heap_tuning.h"
 #include "relay/relay.h"
 #include "relay/relay_config.h"
 #include "relay/statsd_metrics/statsd_aggregator.h"
@@ -25,19 +24,10 @@ ABSL_FLAG(int, drain_timeout_ms, 5000,
           "On SIGTERM, how long subscribers get to receive what was already forwarded.");
 
 int main(int argc, char** argv) {
-  // Before any thread allocates: each forwarded batch lives on its own arena, freed when
-  // it leaves the replay ring; the heap's top is kept for the next one instead of being
-  // trimmed and faulted back in (node/export/heap_tuning.h).
-  const bool heap_tuned = firehose::exporter::TuneHeapForExport();
   absl::SetProgramUsageMessage("firehose-relay --config=FILE: the firehose cloud relay");
   absl::ParseCommandLine(argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("relay"));
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
-  if (!heap_tuned) {
-    spdlog::warn(
-        "could not set glibc's heap trim threshold (mallopt M_TRIM_THRESHOLD): running with "
-        "glibc's default, under which each forwarded batch costs more CPU");
-  }
 
   const std::string config_path = absl::GetFlag(FLAGS_config);
   if (config_path.empty()) {

@@ -124,7 +124,7 @@ def bench_relay(binary, summarize, args):
     figures = {"follow_cpu_us_per_batch": [], "process_cpu_us_per_batch": [],
                "records_per_s": []}
     for run in range(args.runs):
-        out = subprocess.run([binary, "--batches=1000"], capture_output=True, text=True,
+        out = subprocess.run([binary, "--batches=2000"], capture_output=True, text=True,
                              timeout=300, check=True).stdout
         for key, values in figures.items():
             values.append(float(re.search(rf"{key}=(\S+)", out).group(1)))
