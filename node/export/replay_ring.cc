@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "google/protobuf/arena.h"
+#include "node/export/pooled_arena.h"
 
 namespace firehose::exporter {
 
@@ -50,13 +51,7 @@ namespace {
 
 // The arena and the message on it, freed together with the last shared_ptr.
 struct ArenaBatch {
-  ArenaBatch() : arena(Options()) {}
-  static google::protobuf::ArenaOptions Options() {
-    google::protobuf::ArenaOptions options;
-    options.start_block_size = kBatchArenaFirstBlock;
-    options.max_block_size = kBatchArenaMaxBlock;
-    return options;
-  }
+  ArenaBatch() : arena(PooledArenaOptions()) {}
   google::protobuf::Arena arena;
 };
 

@@ -144,13 +144,11 @@ uint64_t ReplayFootprint(const EncodedBatch& batch);
 
 // An empty message for the export thread to build one published batch in, on its own
 // protobuf Arena that lives as long as the last holder of the message (ring, subscriber
-// queues). Its columns then sit in a few blocks of fixed power-of-two sizes
-// (kBatchArenaFirstBlock doubling up to kBatchArenaMaxBlock) instead of a dozen
-// odd-sized allocations per batch, so a block freed by eviction fits the next batch's
-// and the heap does not fragment as batch sizes vary.
+// queues). Its columns then sit in a few 128 KiB blocks from one pool
+// (node/export/pooled_arena.h) instead of a dozen odd-sized allocations per batch, so a
+// block freed by eviction is the next batch's, whichever thread frees or takes it, and
+// the heap does not fragment as batch sizes vary.
 std::shared_ptr<v1::SubscribeResponse> NewBatchMessage();
-inline constexpr size_t kBatchArenaFirstBlock = 4 << 10;
-inline constexpr size_t kBatchArenaMaxBlock = 64 << 10;
 
 struct ReplayRingStats {
   uint64_t batches = 0;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/export/block_buffer.h"
+#include "node/export/pooled_arena.h"
 #include "node/metrics/family_builder.h"
 
 namespace firehose::metrics {
@@ -208,6 +209,15 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
   block_pool.Add({{"state", "in_use"}}, static_cast<double>(blocks.in_use * blocks.block_bytes));
   block_pool.Add({{"state", "idle"}}, static_cast<double>(blocks.idle * blocks.block_bytes));
   out.push_back(block_pool.Build());
+  // The blocks of batches parsed for filtered subscribers (node/export/pooled_arena.h).
+  const exporter::BlockPoolStats arena_blocks = exporter::ArenaBlockPool().stats();
+  auto arena_pool = Gauge("firehose_export_arena_pool_bytes",
+                          "Bytes of the parsed-batch arena block pool, held by batches or idle.");
+  arena_pool.Add({{"state", "in_use"}},
+                 static_cast<double>(arena_blocks.in_use * arena_blocks.block_bytes));
+  arena_pool.Add({{"state", "idle"}},
+                 static_cast<double>(arena_blocks.idle * arena_blocks.block_bytes));
+  out.push_back(arena_pool.Build());
   // One series per connected subscriber, labelled "name#id" (the id tells two
   // subscribers of the same name apart); series vanish when the stream ends.
   auto lag = Gauge("firehose_subscriber_lag_batches",
