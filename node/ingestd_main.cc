@@ -65,7 +65,8 @@ ABSL_FLAG(std::string, service_ip, "",
 
 int main(int argc, char** argv) {
   // Before any thread allocates: filtered subscribers' parses reuse the heap's top
-  // instead of faulting it back in for every batch (node/export/heap_tuning.h).
+  // instead of faulting it back in for every batch, and threads share two malloc
+  // arenas (node/export/heap_tuning.h).
   const bool heap_tuned = firehose::exporter::TuneHeapForExport();
   absl::SetProgramUsageMessage("ingestd --config=FILE: the firehose ingest node");
   absl::ParseCommandLine(argc, argv);
@@ -74,8 +75,9 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
   if (!heap_tuned) {
     spdlog::warn(
-        "could not set glibc's heap trim threshold (mallopt M_TRIM_THRESHOLD): running with "
-        "glibc's default, under which filtered subscribers are served more slowly");
+        "could not tune glibc's heap (mallopt M_TRIM_THRESHOLD, M_ARENA_MAX): running with "
+        "glibc's defaults, under which filtered subscribers are served more slowly and RSS "
+        "may creep while they are connected");
   }
 
   const std::string config_path = absl::GetFlag(FLAGS_config);

@@ -6,7 +6,9 @@
 namespace firehose::exporter {
 
 bool TuneHeapForExport() {
-  return mallopt(M_TRIM_THRESHOLD, static_cast<int>(kTrimThresholdBytes)) == 1;
+  const bool trim = mallopt(M_TRIM_THRESHOLD, static_cast<int>(kTrimThresholdBytes)) == 1;
+  const bool arenas = mallopt(M_ARENA_MAX, kMallocArenas) == 1;
+  return trim && arenas;
 }
 
 }  // namespace firehose::exporter
