@@ -21,7 +21,8 @@ typical length with tags, 1500 distinct names, three lines per packet) it measur
            tools/bench/udp_replay: packets per receiver CPU-second, and the kernel's
            receive-buffer drops.
   memory   ingestd's RSS growth over a --soak-seconds run after --memory-warmup, sampled
-           every second, with a 1 MiB replay ring and with the default 64 MiB one.
+           every second, with a 1 MiB replay ring, with the default 64 MiB one, and
+           with the default ring and --memory-subscribers prefix-filtered subscribers.
   peers    collectd's statsd plugin and netdata's statsd server (Debian packages, installed
            on first use; see tools/bench/peers.py), fed like the kernel backend: fraction
            received and packets per CPU-second of the peer process.
@@ -107,6 +108,11 @@ def main():
     parser.add_argument("--soak-seconds", type=float, default=60)
     parser.add_argument("--memory-warmup", type=float, default=10,
                         help="seconds before the soak (the 64 MiB ring fills in ~1 s)")
+    parser.add_argument("--memory-subscribers", type=int, default=8,
+                        help="prefix-filtered subscribers in the third memory soak (0: none)")
+    parser.add_argument("--subscriber-memory-warmup", type=float, default=30,
+                        help="seconds before that soak (subscribers connect, their "
+                             "streams' buffers reach their size)")
     parser.add_argument("--latency-max-delay-us", type=int, default=200)
     parser.add_argument("--latency-curve", type=rate_list, default=[150000, 200000],
                         help="comma list of further paced rates (pps), one run each")
@@ -197,7 +203,8 @@ def main():
                                                args, workdir)
         if "memory" not in skip:
             log(f"== memory: {args.soak_seconds:.0f} s soak")
-            results["memory"] = bench_memory(ingestd, pcap, hugepages, args, workdir)
+            results["memory"] = bench_memory(ingestd, pcap, hugepages, args, workdir,
+                                             f"{bin_dir}/controlplane/ingestctl/ingestctl")
     if "dpdk" in results and "floor" in results:
         results["bounds"] = bounds(results)
     with open(os.path.join(out_dir, "results.json"), "w") as f:

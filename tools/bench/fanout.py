@@ -48,6 +48,27 @@ def pin_all_but_worker(pid, cpu):
     return left
 
 
+def start_tail_clients(ingestctl, grpc_address, prefixes, cpu=None):
+    """`ingestctl tail` subscribers, one per name prefix, output discarded; with `cpu`,
+    each pinned there. Stop them with stop_clients."""
+    pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
+    return [subprocess.Popen(pin + [ingestctl, "tail", grpc_address, "--prefix", prefix,
+                                    "--name", f"bench{i}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for i, prefix in enumerate(prefixes)]
+
+
+def stop_clients(clients):
+    for c in clients:
+        c.terminate()
+    for c in clients:
+        try:
+            c.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            c.kill()
+            c.wait()
+
+
 def bench_fanout(start_node, window, summarize, ingestctl, args):
     """start_node(name) starts ingestd on the capture (bench.py's DPDK configuration)."""
     results = {}
@@ -58,11 +79,8 @@ def bench_fanout(start_node, window, summarize, ingestctl, args):
             clients = []
             try:
                 workers = pin_all_but_worker(node.process.pid, 0)
-                for i in range(count):
-                    clients.append(subprocess.Popen(
-                        ["taskset", "-c", "0", ingestctl, "tail", node.grpc_address,
-                         "--prefix", "no.such.metric.", "--name", f"fanout{i}"],
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                clients = start_tail_clients(ingestctl, node.grpc_address,
+                                             ["no.such.metric."] * count, cpu=0)
                 time.sleep(args.warmup)
                 # Threads gRPC started for the new streams inherit CPU 0 from their
                 # creators; pin again in case any appeared otherwise.
@@ -70,14 +88,7 @@ def bench_fanout(start_node, window, summarize, ingestctl, args):
                 packets, cpu, drops = window(node, args.seconds)
                 connected = ingestd_metric(node, "firehose_subscribers")
             finally:
-                for c in clients:
-                    c.terminate()
-                for c in clients:
-                    try:
-                        c.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        c.kill()
-                        c.wait()
+                stop_clients(clients)
                 identity = node.stop()
             rates.append(packets / cpu)
             # How much of its CPU the busy-polling worker actually got: below 1, the

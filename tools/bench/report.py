@@ -78,7 +78,10 @@ def print_table(results, out_dir):
                   f"{p['max']:>14,.0f}  received {r['fraction_received']['median']:.1%}")
     if "memory" in results:
         m = results["memory"]
-        for label in ("ring_1MiB", "ring_default_64MiB"):
+        for label in ("ring_1MiB", "ring_default_64MiB",
+                      "ring_default_64MiB_filtered_subscribers"):
+            if label not in m:
+                continue
             r = m[label]
             print(f"RSS growth over {m['seconds']:.0f} s ({label}): {r['growth_kib']:,} KiB "
                   f"(range {r['rss_min_kib']:,}-{r['rss_max_kib']:,} KiB)")

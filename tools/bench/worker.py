@@ -13,6 +13,7 @@ import time
 
 from benchlib import (Ingestd, dpdk_config, log, metrics, rss_kib, summarize,
                       thread_cpu_seconds, window)
+from fanout import start_tail_clients, stop_clients
 
 
 def bench_dpdk(binary, pcap, hugepages, args, workdir, seconds=None, label="dpdk"):
@@ -93,7 +94,26 @@ def bounds(results):
     return out
 
 
-def bench_memory(binary, pcap, hugepages, args, workdir):
+def soak_rss(node, warmup, seconds):
+    """RSS of `node` every second for `seconds` after `warmup`: the samples, and the
+    growth (mean of the last 5 samples minus the first 5)."""
+    time.sleep(warmup)
+    samples = []
+    deadline = time.time() + seconds
+    while True:
+        samples.append(rss_kib(node.process.pid))
+        if time.time() >= deadline:
+            break
+        time.sleep(1)
+    return samples, statistics.mean(samples[-5:]) - statistics.mean(samples[:5])
+
+
+# One name prefix per filtered subscriber in the memory soak: each keeps ~1/12 of the
+# capture's records (pcapgen draws names under 12 prefixes).
+SOAK_PREFIXES = ["api.", "web.", "db.", "cache.", "queue.", "auth.", "billing.", "search."]
+
+
+def bench_memory(binary, pcap, hugepages, args, workdir, ingestctl=None):
     """RSS over a soak, sampled every second after a warm-up long enough to fill the
     replay ring (it fills within ~1 s at this rate). Growth compares the mean of the
     last 5 samples with the first 5.
@@ -103,34 +123,45 @@ def bench_memory(binary, pcap, hugepages, args, workdir):
     ring is bounded by the memory its batches hold (ReplayFootprint), so its heap stays
     within a batch of the budget; what is left is glibc handing the top of its heap back
     and taking it again, a few MiB up and down (the min-max range), not growth.
+
+    With `ingestctl`, a third soak: the default ring with --memory-subscribers
+    prefix-filtered subscribers connected (`ingestctl tail --prefix`), after a longer
+    warm-up (--subscriber-memory-warmup) in which their streams' buffers reach their
+    size. Filtered streams parse every batch, so this is where per-thread heap use
+    shows (node/export/pooled_arena.h, heap_tuning.h). Their queues also hold batches
+    the ring has evicted while they lag (up to grpc.subscriber_queue_batches each), so
+    this soak's RSS moves with how far behind they fall on a busy machine.
     """
     results = {}
-    for label, replay_bytes in (("ring_1MiB", 1 << 20), ("ring_default_64MiB", None)):
+    soaks = [("ring_1MiB", 1 << 20, 0), ("ring_default_64MiB", None, 0)]
+    if ingestctl and args.memory_subscribers > 0:
+        soaks.append(("ring_default_64MiB_filtered_subscribers", None, args.memory_subscribers))
+    for label, replay_bytes, subscribers in soaks:
         config = dpdk_config(pcap, f"fh-bench-{os.getpid()}", hugepages.eal_args())
         if replay_bytes:
             config = config.replace("grpc:\n  listen: 127.0.0.1:0\n",
                                     f"grpc:\n  listen: 127.0.0.1:0\n  replay_bytes: {replay_bytes}\n")
         node = Ingestd(binary, config, workdir, f"soak-{label}")
-        time.sleep(args.memory_warmup)
-        samples = []
-        deadline = time.time() + args.soak_seconds
-        while True:
-            samples.append(rss_kib(node.process.pid))
-            if time.time() >= deadline:
-                break
-            time.sleep(1)
-        m = metrics(node.metrics_address)
+        prefixes = [SOAK_PREFIXES[i % len(SOAK_PREFIXES)] for i in range(subscribers)]
+        clients = start_tail_clients(ingestctl, node.grpc_address, prefixes)
+        try:
+            warmup = args.subscriber_memory_warmup if subscribers else args.memory_warmup
+            samples, growth = soak_rss(node, warmup, args.soak_seconds)
+            m = metrics(node.metrics_address)
+        finally:
+            stop_clients(clients)
+            identity = node.stop()
         ring = m.get("firehose_replay_ring_bytes", 0)
         ring_batches = m.get("firehose_replay_ring_batches", 0)
-        identity = node.stop()
-        growth = statistics.mean(samples[-5:]) - statistics.mean(samples[:5])
         results[label] = {"rss_start_kib": samples[0], "rss_end_kib": samples[-1],
                           "rss_min_kib": min(samples), "rss_max_kib": max(samples),
                           "growth_kib": round(growth), "ring_bytes_at_end": ring,
-                          "ring_batches_at_end": ring_batches,
+                          "ring_batches_at_end": ring_batches, "subscribers": subscribers,
+                          "connected_at_end": m.get("firehose_subscribers", 0),
+                          "warmup_seconds": warmup,
                           "samples_kib": samples, "identity": identity}
         log(f"   memory ({label}): RSS {samples[0]} KiB -> {samples[-1]} KiB over "
-            f"{args.soak_seconds:.0f} s after {args.memory_warmup:.0f} s warm-up "
+            f"{args.soak_seconds:.0f} s after {warmup:.0f} s warm-up "
             f"(min {min(samples)}, max {max(samples)}); growth {growth:,.0f} KiB; {identity}")
     # The headline is the node as configured by default.
     return {**results, "seconds": args.soak_seconds, "warmup_seconds": args.memory_warmup,
