@@ -70,6 +70,82 @@ void GatherRuns(const RepeatedField<T>& in, const std::vector<int64_t>& starts,
   }
 }
 
+// A dictionary (Batch.strings or Batch.sources) cut down to the entries that kept
+// records refer to: Mark every index a kept column holds, Assign new indexes in the
+// original order, then Remap the columns. With `keep_first`, entry 0 always stays at 0
+// (strings(0) is "", which index columns use for "none"). An index past the end of the
+// input dictionary (a malformed batch) is left as it is, so it stays past the end of
+// the smaller one too.
+class DictionaryCompactor {
+ public:
+  DictionaryCompactor(int size, bool keep_first) : new_index_(static_cast<size_t>(size), kUnused) {
+    if (keep_first && size > 0) new_index_[0] = kUsed;
+  }
+
+  void Mark(const RepeatedField<uint32_t>& column) {
+    for (uint32_t index : column) {
+      if (index < new_index_.size()) new_index_[index] = kUsed;
+    }
+  }
+
+  // Copies the used entries of `in` to `out`, in order, and numbers them.
+  template <typename Entries>
+  void Assign(const Entries& in, Entries* out) {
+    uint32_t next = 0;
+    for (size_t i = 0; i < new_index_.size(); ++i) {
+      if (new_index_[i] == kUnused) continue;
+      new_index_[i] = next++;
+      *out->Add() = in.Get(static_cast<int>(i));
+    }
+  }
+
+  void Remap(RepeatedField<uint32_t>* column) const {
+    for (uint32_t& index : *column) {
+      if (index < new_index_.size()) index = new_index_[index];
+    }
+  }
+
+ private:
+  static constexpr uint32_t kUnused = ~uint32_t{0};
+  static constexpr uint32_t kUsed = kUnused - 1;
+  std::vector<uint32_t> new_index_;
+};
+
+// Gives `out` the entries of in.strings and in.sources that its records refer to,
+// renumbering its columns. A filtered subscriber that keeps a few records of a batch
+// then receives their names and tags, not the whole batch's dictionary (which for a
+// statsd batch is a large part of its bytes).
+void CompactDictionaries(const v1::Batch& in, v1::Batch* out) {
+  DictionaryCompactor strings(in.strings_size(), /*keep_first=*/true);
+  DictionaryCompactor sources(in.sources_size(), /*keep_first=*/false);
+  v1::StatsdColumns* statsd = out->has_statsd() ? out->mutable_statsd() : nullptr;
+  v1::FlowColumns* flows = out->has_flows() ? out->mutable_flows() : nullptr;
+  v1::LineProtocolColumns* line = out->has_line_protocol() ? out->mutable_line_protocol() : nullptr;
+  // Every string-index and source-index column of the three sections (ingest.proto).
+  std::vector<RepeatedField<uint32_t>*> string_columns;
+  std::vector<RepeatedField<uint32_t>*> source_columns;
+  if (statsd != nullptr) {
+    string_columns.insert(string_columns.end(),
+                          {statsd->mutable_name(), statsd->mutable_tags(), statsd->mutable_text(),
+                           statsd->mutable_container_id()});
+    source_columns.push_back(statsd->mutable_source());
+  }
+  if (flows != nullptr) source_columns.push_back(flows->mutable_exporter());
+  if (line != nullptr) {
+    string_columns.insert(
+        string_columns.end(),
+        {line->mutable_measurement(), line->mutable_tag_key(), line->mutable_tag_value(),
+         line->mutable_field_key(), line->mutable_string_value()});
+    source_columns.push_back(line->mutable_source());
+  }
+  for (const RepeatedField<uint32_t>* column : string_columns) strings.Mark(*column);
+  for (const RepeatedField<uint32_t>* column : source_columns) sources.Mark(*column);
+  strings.Assign(in.strings(), out->mutable_strings());
+  sources.Assign(in.sources(), out->mutable_sources());
+  for (RepeatedField<uint32_t>* column : string_columns) strings.Remap(column);
+  for (RepeatedField<uint32_t>* column : source_columns) sources.Remap(column);
+}
+
 }  // namespace
 
 uint64_t SourceShardHash(std::string_view address_bytes) {
@@ -371,8 +447,12 @@ uint32_t RecordFilter::Apply(const v1::Batch& in, v1::Batch* out) const {
       static_cast<uint32_t>(out->statsd().name_size() + out->flows().version_size() +
                             out->line_protocol().measurement_size());
   if (records > 0) {
-    *out->mutable_strings() = in.strings();
-    *out->mutable_sources() = in.sources();
+    if (whole) {
+      *out->mutable_strings() = in.strings();
+      *out->mutable_sources() = in.sources();
+    } else {
+      CompactDictionaries(in, out);
+    }
   }
   out->set_record_count(records);
   return records;

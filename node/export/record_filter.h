@@ -10,8 +10,11 @@
 //   - "name" is the statsd metric name and the line-protocol measurement. Flows have no
 //     name, so a name-prefix filter (AND with the others) leaves every flow out.
 // Kept records keep all their columns, concatenated ones (tags, fields, enterprise
-// fields) included; the dictionary and sender list are copied whole so indexes stay
-// valid.
+// fields) included. When records are filtered out, the dictionary and sender list carry
+// only the entries the kept records refer to, in their original order, and the index
+// columns are renumbered to match (entry 0 stays the empty string): a subscriber that
+// keeps a few records of a batch is not sent the whole batch's names and tags. A
+// kind-only filter sends sections, dictionary and senders as they are.
 //
 // Filters run on the subscriber's own stream thread, never on the export thread or a
 // worker, so any number of filtered subscribers costs the data path nothing. A
@@ -70,8 +73,8 @@ class RecordFilter {
   bool WantsKind(v1::RecordKind kind) const { return (kinds_ & KindBit(kind)) != 0; }
 
   // Writes the header of `in` (node_id, epoch, seq, times, queue) and its matching
-  // records into `out`; returns out->record_count(). The dictionary and sender list are
-  // copied whole: indexes stay valid and the copy is cheap next to the columns.
+  // records into `out`, with the dictionary and sender entries they refer to (see the
+  // file comment); returns out->record_count().
   uint32_t Apply(const v1::Batch& in, v1::Batch* out) const;
 
  private:

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "gtest/gtest.h"
@@ -60,6 +61,16 @@ v1::Batch MakeBatch() {
   }
   batch.set_record_count(48);
   return batch;
+}
+
+// The port of MakeBatch's sender `index` (what identifies a sender after the filter
+// renumbers the sender list).
+uint32_t SenderPort(int index) { return 1000 + static_cast<uint32_t>(index); }
+
+// out.strings(index), or a marker when the index is out of range.
+std::string StringAt(const v1::Batch& out, uint32_t index) {
+  return index < static_cast<uint32_t>(out.strings_size()) ? out.strings(static_cast<int>(index))
+                                                           : "<out of range>";
 }
 
 std::set<double> Values(const v1::Batch& batch) {
@@ -120,7 +131,7 @@ TEST(RecordFilterTest, KindFilterKeepsHeaderOfEmptyBatch) {
   EXPECT_EQ(out.statsd().name_size(), 0);
 }
 
-TEST(RecordFilterTest, NamePrefixKeepsMatchingRecordsWithTheirTags) {
+TEST(RecordFilterTest, NamePrefixKeepsMatchingRecordsWithTheirTagsAndOnlyTheirStrings) {
   v1::SubscribeRequest request;
   request.add_name_prefixes("cpu.");
   auto filter = RecordFilter::Create(request);
@@ -135,6 +146,15 @@ TEST(RecordFilterTest, NamePrefixKeepsMatchingRecordsWithTheirTags) {
     tags += original % 3;
   }
   EXPECT_EQ(out.statsd().tags_size(), tags);
+  // "mem.free" is no kept record's name: it is not sent. Order is the input's.
+  EXPECT_EQ(std::vector<std::string>(out.strings().begin(), out.strings().end()),
+            (std::vector<std::string>{"", "cpu.load", "tag"}));
+  // The even senders only, each record still pointing at its own.
+  ASSERT_EQ(out.sources_size(), 24);
+  for (int i = 0; i < out.statsd().name_size(); ++i) {
+    const int original = static_cast<int>(out.statsd().value(i));
+    EXPECT_EQ(out.sources(static_cast<int>(out.statsd().source(i))).port(), SenderPort(original));
+  }
 }
 
 TEST(RecordFilterTest, SourceCidrsSelectV4AndV6Senders) {
@@ -173,6 +193,54 @@ TEST(RecordFilterTest, ConsumerGroupShardsPartitionTheBatch) {
   }
   ASSERT_EQ(seen.size(), 48u);  // nothing twice, nothing missing
   EXPECT_EQ(std::set<double>(seen.begin(), seen.end()).size(), 48u);
+}
+
+TEST(RecordFilterTest, EveryStringColumnIsRenumbered) {
+  v1::Batch batch;
+  for (const char* entry : {"", "a.x", "b.y", "member", "container", "t1", "t2"}) {
+    batch.add_strings(entry);
+  }
+  batch.add_sources()->set_port(7);
+  batch.add_sources()->set_port(8);
+  v1::StatsdColumns* s = batch.mutable_statsd();
+  // Record 0: a.x, set member, container, tags t2 and one past the dictionary's end.
+  // Record 1: b.y with tag t1 (filtered out). Record 2: a.x, no text, tag t2.
+  const uint32_t names[] = {1, 2, 1}, texts[] = {3, 0, 0}, containers[] = {4, 0, 0};
+  const uint32_t tag_counts[] = {2, 1, 1}, sources[] = {1, 0, 1};
+  for (int i = 0; i < 3; ++i) {
+    s->add_name(names[i]);
+    s->add_value(i);
+    s->add_text(texts[i]);
+    s->add_container_id(containers[i]);
+    s->add_tag_count(tag_counts[i]);
+    s->add_source(sources[i]);
+  }
+  for (uint32_t tag : {6u, 99u, 5u, 6u}) s->add_tags(tag);
+  batch.set_record_count(3);
+
+  v1::SubscribeRequest request;
+  request.add_name_prefixes("a.");
+  auto filter = RecordFilter::Create(request);
+  ASSERT_TRUE(filter.ok());
+  v1::Batch out;
+  ASSERT_EQ(filter->Apply(batch, &out), 2u);
+  EXPECT_EQ(std::vector<std::string>(out.strings().begin(), out.strings().end()),
+            (std::vector<std::string>{"", "a.x", "member", "container", "t2"}));
+  const v1::StatsdColumns& o = out.statsd();
+  EXPECT_EQ(StringAt(out, o.name(0)), "a.x");
+  EXPECT_EQ(StringAt(out, o.name(1)), "a.x");
+  EXPECT_EQ(StringAt(out, o.text(0)), "member");
+  EXPECT_EQ(o.text(1), 0u);  // "none" stays 0
+  EXPECT_EQ(StringAt(out, o.container_id(0)), "container");
+  ASSERT_EQ(o.tags_size(), 3);
+  EXPECT_EQ(StringAt(out, o.tags(0)), "t2");
+  // A malformed index stays past the end of the (smaller) dictionary.
+  EXPECT_GE(o.tags(1), static_cast<uint32_t>(out.strings_size()));
+  EXPECT_EQ(StringAt(out, o.tags(2)), "t2");
+  ASSERT_EQ(out.sources_size(), 1);
+  EXPECT_EQ(out.sources(0).port(), 8u);
+  EXPECT_EQ(o.source(0), 0u);
+  EXPECT_EQ(o.source(1), 0u);
 }
 
 TEST(RecordFilterTest, OtherSectionsFollowTheKindFilterWhole) {
@@ -240,10 +308,13 @@ v1::Batch AddFlows(v1::Batch batch) {
 }
 
 // Checks that out's flow j is input flow `i` in every column.
-void ExpectFlow(const v1::FlowColumns& o, int j, int i, int* enterprise_at, size_t* data_at) {
+void ExpectFlow(const v1::Batch& out, int j, int i, int* enterprise_at, size_t* data_at) {
   SCOPED_TRACE(testing::Message() << "output flow " << j << " = input flow " << i);
+  const v1::FlowColumns& o = out.flows();
   EXPECT_EQ(o.version(j), i % 2 == 0 ? 10u : 9u);
-  EXPECT_EQ(o.exporter(j), static_cast<uint32_t>(i < 8 ? 5 * i : 32 + i));
+  ASSERT_LT(o.exporter(j), static_cast<uint32_t>(out.sources_size()));
+  EXPECT_EQ(out.sources(static_cast<int>(o.exporter(j))).port(),
+            SenderPort(i < 8 ? 5 * i : 32 + i));
   EXPECT_EQ(o.observation_domain(j), 100u + i);
   EXPECT_EQ(static_cast<uint8_t>(o.src_address()[16 * j + 15]), i);
   EXPECT_EQ(static_cast<uint8_t>(o.dst_address()[16 * j + 15]), 200 + i);
@@ -281,9 +352,10 @@ TEST(RecordFilterTest, SourceCidrsSelectFlowsByExporter) {
   ASSERT_EQ(o.dst_address().size(), 3u * 16);
   int enterprise_at = 0;
   size_t data_at = 0;
-  ExpectFlow(o, 0, 2, &enterprise_at, &data_at);
-  ExpectFlow(o, 1, 3, &enterprise_at, &data_at);
-  ExpectFlow(o, 2, 9, &enterprise_at, &data_at);
+  ExpectFlow(out, 0, 2, &enterprise_at, &data_at);
+  ExpectFlow(out, 1, 3, &enterprise_at, &data_at);
+  ExpectFlow(out, 2, 9, &enterprise_at, &data_at);
+  EXPECT_EQ(out.sources_size(), 3);  // only the kept flows' exporters
   EXPECT_EQ(o.enterprise_number_size(), enterprise_at);
   EXPECT_EQ(o.enterprise_data().size(), data_at);
   EXPECT_EQ(out.statsd().name_size(), 0);
@@ -304,11 +376,18 @@ TEST(RecordFilterTest, NamePrefixLeavesNamelessFlowsOut) {
 // measurement "cpu" (even i) or "disk" (odd i), i % 2 tags, and fields cycling through
 // the five types: point i has 1 + i % 3 fields, field f of type 1 + (i + f) % 5, whose
 // value encodes (i, f).
+// Tag values, field keys and string values are dictionary indexes given as codes of
+// (i, f); the dictionary is padded with "v<index>" so that every code names an entry.
+constexpr int kPointStrings = 200;
+
 v1::Batch AddPoints(v1::Batch batch, int points) {
   const int cpu = batch.strings_size();
   batch.add_strings("cpu");
   batch.add_strings("disk");
   batch.add_strings("host");
+  while (batch.strings_size() < kPointStrings) {
+    batch.add_strings(absl::StrCat("v", batch.strings_size()));
+  }
   v1::LineProtocolColumns* l = batch.mutable_line_protocol();
   for (int i = 0; i < points; ++i) {
     l->add_measurement(cpu + i % 2);
@@ -350,6 +429,13 @@ v1::Batch AddPoints(v1::Batch batch, int points) {
   return batch;
 }
 
+// The entry at `index` of the dictionary AddPoints(MakeBatch(), n) builds.
+std::string PointString(uint32_t index) {
+  static const std::vector<std::string> kNamed = {"",    "cpu.load", "mem.free", "tag",
+                                                  "cpu", "disk",     "host"};
+  return index < kNamed.size() ? kNamed[index] : absl::StrCat("v", index);
+}
+
 // Checks every point of out against the input point it came from (its timestamp says
 // which), values of each type included, and returns the input indexes in order.
 std::vector<int> CheckPoints(const v1::Batch& out) {
@@ -362,18 +448,21 @@ std::vector<int> CheckPoints(const v1::Batch& out) {
     SCOPED_TRACE(testing::Message() << "output point " << j << " = input point " << i);
     points.push_back(i);
     EXPECT_EQ(out.strings(l.measurement(j)), i % 2 == 0 ? "cpu" : "disk");
-    EXPECT_EQ(l.source(j), static_cast<uint32_t>(3 * i));
+    EXPECT_LT(l.source(j), static_cast<uint32_t>(out.sources_size()));
+    if (l.source(j) < static_cast<uint32_t>(out.sources_size())) {
+      EXPECT_EQ(out.sources(static_cast<int>(l.source(j))).port(), SenderPort(3 * i));
+    }
     EXPECT_EQ(l.receive_offset_nanos(j), static_cast<uint64_t>(i));
     EXPECT_EQ(l.flags(j), static_cast<uint32_t>(i % 2));
     EXPECT_EQ(l.tag_count(j), static_cast<uint32_t>(i % 2));
     for (uint32_t t = 0; t < l.tag_count(j); ++t, ++tag) {
       EXPECT_EQ(out.strings(l.tag_key(tag)), "host");
-      EXPECT_EQ(l.tag_value(tag), static_cast<uint32_t>(i));
+      EXPECT_EQ(StringAt(out, l.tag_value(tag)), PointString(i));
     }
     EXPECT_EQ(l.field_count(j), static_cast<uint32_t>(1 + i % 3));
     for (uint32_t f = 0; f < l.field_count(j); ++f, ++field) {
       const int code = i * 10 + static_cast<int>(f);
-      EXPECT_EQ(l.field_key(field), static_cast<uint32_t>(code));
+      EXPECT_EQ(StringAt(out, l.field_key(field)), PointString(code));
       const int type = l.field_type(field);
       EXPECT_EQ(type, 1 + (i + static_cast<int>(f)) % 5);
       const int at = next[type]++;
@@ -388,7 +477,7 @@ std::vector<int> CheckPoints(const v1::Batch& out) {
           EXPECT_EQ(l.uint_value(at), uint64_t(code));
           break;
         case v1::FIELD_TYPE_STRING:
-          EXPECT_EQ(l.string_value(at), uint32_t(code));
+          EXPECT_EQ(StringAt(out, l.string_value(at)), PointString(code));
           break;
         case v1::FIELD_TYPE_BOOLEAN:
           EXPECT_EQ(l.bool_value(at), code % 2 == 1);
@@ -493,6 +582,13 @@ TEST(RecordFilterTest, KeepingEverythingReproducesEveryColumn) {
     batch.mutable_statsd()->add_timestamp_unix_seconds(1700000000 + i);
     batch.mutable_statsd()->add_container_id(i % 2);
   }
+  // The last statsd record also carries every dictionary entry as a tag, so that each
+  // is referenced and the filter's dictionary (cut to what kept records refer to) is
+  // the whole one, in order. (Every sender already sends a statsd record.)
+  v1::StatsdColumns* last = batch.mutable_statsd();
+  for (int k = 1; k < batch.strings_size(); ++k) last->add_tags(static_cast<uint32_t>(k));
+  last->set_tag_count(last->tag_count_size() - 1,
+                      last->tag_count(last->tag_count_size() - 1) + batch.strings_size() - 1);
   for (const google::protobuf::Message* section :
        {static_cast<const google::protobuf::Message*>(&batch.statsd()),
         static_cast<const google::protobuf::Message*>(&batch.flows()),
