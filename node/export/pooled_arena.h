@@ -1,13 +1,13 @@
 // Protobuf arenas whose blocks come from a pool of fixed-size blocks, for the messages
 // that live as long as a published batch (a filtered stream's parse, a relayed batch).
 //
-// Why: such a message takes ~400 KB per 4096-record batch, and one is made and freed per
-// batch on whichever gRPC stream thread parsed it first, then freed by the thread that
-// evicts the batch. With blocks from malloc (4 KiB doubling to 64 KiB) every thread's
-// malloc arena kept a share of those frees, and with 8 filtered subscribers ingestd's
-// RSS rose by ~18 MiB a minute and was still rising after 150 s. Blocks of one size
-// from one pool are reused exactly, whatever thread frees them, so that churn never
-// reaches malloc.
+// Why: such a message takes ~400 KB per 4096-record batch. One is made per batch, on
+// whichever gRPC stream thread parses it first, and freed by whichever thread lets go of
+// the batch last (usually the one that evicts it from the replay ring). With blocks from
+// malloc (4 KiB doubling to 64 KiB) every thread's malloc arena kept a share of those
+// frees, and with 8 filtered subscribers ingestd's RSS rose by ~18 MiB a minute and was
+// still rising after 150 s. Blocks of one size from one pool are reused exactly,
+// whatever thread frees them, so that churn never reaches malloc.
 #ifndef FIREHOSE_NODE_EXPORT_POOLED_ARENA_H_
 #define FIREHOSE_NODE_EXPORT_POOLED_ARENA_H_
 

@@ -212,7 +212,8 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
   // The blocks of batches parsed for filtered subscribers (node/export/pooled_arena.h).
   const exporter::BlockPoolStats arena_blocks = exporter::ArenaBlockPool().stats();
   auto arena_pool = Gauge("firehose_export_arena_pool_bytes",
-                          "Bytes of the parsed-batch arena block pool, held by batches or idle.");
+                          "Bytes of the block pool for batches parsed for filtered "
+                          "subscribers: in use, or kept idle for reuse.");
   arena_pool.Add({{"state", "in_use"}},
                  static_cast<double>(arena_blocks.in_use * arena_blocks.block_bytes));
   arena_pool.Add({{"state", "idle"}},
