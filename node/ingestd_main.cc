@@ -35,6 +35,7 @@
 #include "controlplane/role/role_follower.h"
 #include "controlplane/role/template_publisher.h"
 #include "controlplane/systemd/sd_notify.h"
+#include "node/common/mutex_checks.h"
 #include "node/common/stop_signals.h"
 #include "node/config/ingest_config.h"
 #include "node/export/heap_tuning.h"
@@ -64,6 +65,7 @@ ABSL_FLAG(std::string, service_ip, "",
           "standby stays silent for it. A standalone node is always active.");
 
 int main(int argc, char** argv) {
+  firehose::DisableMutexDeadlockGraph();  // before any thread locks (node/common/mutex_checks.h)
   // Before any thread allocates: filtered subscribers' parses reuse the heap's top
   // instead of faulting it back in for every batch, and threads share two malloc
   // arenas (node/export/heap_tuning.h).

@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "client/subscriber.h"
 #include "node/batch/batch_builder.h"
+#include "node/common/mutex_checks.h"
 #include "node/batch/statsd_bench_batch.h"
 #include "relay/fake_node.h"
 #include "relay/relay.h"
@@ -206,6 +207,7 @@ int Main() {
 }  // namespace firehose::relay
 
 int main(int argc, char** argv) {
+  firehose::DisableMutexDeadlockGraph();  // as the relay does
   absl::SetProgramUsageMessage(
       "The relay's CPU per forwarded batch over loopback gRPC; flags: --batches=N "
       "--records_per_batch=N --rss_every_batches=N");

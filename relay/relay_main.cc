@@ -11,6 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "node/common/mutex_checks.h"
 #include "node/common/stop_signals.h"
 #include "relay/relay.h"
 #include "relay/relay_config.h"
@@ -24,6 +25,7 @@ ABSL_FLAG(int, drain_timeout_ms, 5000,
           "On SIGTERM, how long subscribers get to receive what was already forwarded.");
 
 int main(int argc, char** argv) {
+  firehose::DisableMutexDeadlockGraph();  // before any thread locks (node/common/mutex_checks.h)
   absl::SetProgramUsageMessage("firehose-relay --config=FILE: the firehose cloud relay");
   absl::ParseCommandLine(argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("relay"));

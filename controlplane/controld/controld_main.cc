@@ -33,6 +33,7 @@
 #include "controlplane/preflight/preflight.h"
 #include "controlplane/systemd/sd_notify.h"
 #include "grpcpp/grpcpp.h"
+#include "node/common/mutex_checks.h"
 #include "node/config/ingest_config.h"
 #include "prometheus/exposer.h"
 #include "prometheus/gauge.h"
@@ -72,6 +73,7 @@ std::string LocalTarget(const std::string& listen) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  firehose::DisableMutexDeadlockGraph();  // before any thread locks (node/common/mutex_checks.h)
   absl::SetProgramUsageMessage("controld --config=FILE --socket=PATH: firehose control daemon");
   absl::ParseCommandLine(argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("controld"));

@@ -35,6 +35,7 @@
 #include "grpcpp/grpcpp.h"
 #include "node/batch/batch_builder.h"
 #include "node/batch/statsd_bench_batch.h"
+#include "node/common/mutex_checks.h"
 #include "node/export/grpc_server.h"
 #include "node/export/heap_tuning.h"
 #include "node/export/ingest_service.h"
@@ -223,6 +224,7 @@ int Main() {
 }  // namespace firehose::exporter
 
 int main(int argc, char** argv) {
+  firehose::DisableMutexDeadlockGraph();     // as the daemons do
   firehose::exporter::TuneHeapForExport();  // as ingestd does
   absl::SetProgramUsageMessage(
       "Subscribe throughput and export-thread CPU per batch over loopback gRPC; flags:\n"
