@@ -36,7 +36,8 @@ typical length with tags, 1500 distinct names, three lines per packet) it measur
            --latency-curve rate (default 150 and 200 kpps), then as fast as it can, to
            the kernel backend over loopback (net_pcap cannot be paced); with the node's
            named drops and the CPU other processes took meanwhile, which sets the tail
-           on a shared machine.
+           on a shared machine. The node runs on the last CPU, the sender and the probe
+           on the others (--no-latency-pin to let them share).
 
 Hugepages are used when 2 MiB pages can be reserved (and released afterwards);
 otherwise EAL runs on 4 KiB pages (--no-huge), and the results say which.
@@ -116,6 +117,9 @@ def main():
     parser.add_argument("--latency-max-delay-us", type=int, default=200)
     parser.add_argument("--latency-curve", type=rate_list, default=[150000, 200000],
                         help="comma list of further paced rates (pps), one run each")
+    parser.add_argument("--latency-pin", action=argparse.BooleanOptionalAction, default=True,
+                        help="latency mode: the node on the last CPU, the sender and the "
+                             "probe on the others (--no-latency-pin: all share every CPU)")
     parser.add_argument("--fanout-subscribers", type=int, default=16)
     parser.add_argument("--bin-dir", default="",
                         help="bazel-bin of a --config=release build to use instead of building")

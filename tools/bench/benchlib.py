@@ -100,15 +100,24 @@ def thread_cpu_seconds(pid, name_prefix):
     return None
 
 
+def on_cpus(cpus):
+    """A Popen preexec_fn that confines the child (and every thread it starts) to `cpus`;
+    None when `cpus` is empty (no confinement)."""
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 class Ingestd:
-    def __init__(self, binary, config_text, workdir, name):
+    def __init__(self, binary, config_text, workdir, name, cpus=()):
         self.config = os.path.join(workdir, f"{name}.yaml")
         with open(self.config, "w") as f:
             f.write(config_text)
         self.log_path = os.path.join(workdir, f"{name}.log")
         self.log_file = open(self.log_path, "w")
         self.process = subprocess.Popen([binary, f"--config={self.config}"],
-                                        stdout=subprocess.PIPE, stderr=self.log_file, text=True)
+                                        stdout=subprocess.PIPE, stderr=self.log_file, text=True,
+                                        preexec_fn=on_cpus(cpus))
         line = self.process.stdout.readline()
         if not line.startswith("READY"):
             self.process.kill()

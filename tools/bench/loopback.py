@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import time
 
-from benchlib import CLK_TCK, Ingestd, free_udp_port, log, metrics, summarize, window
+from benchlib import CLK_TCK, Ingestd, free_udp_port, log, metrics, on_cpus, summarize, window
 
 
 def bench_kernel(binary, replay, pcap, args, workdir):
@@ -62,11 +62,23 @@ def cpu_busy_seconds():
     return (user + nice + system + irq + softirq) / CLK_TCK
 
 
+def latency_cpus(args):
+    """(node CPUs, load CPUs) for the latency mode: with --latency-pin and at least two
+    CPUs, the node gets the last CPU to itself and the sender and the probe share the
+    rest, as on a real node, whose cores are isolated (preflight checks) and whose
+    senders and subscribers are other machines; otherwise nobody is confined."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if not args.latency_pin or len(cpus) < 2:
+        return (), ()
+    return tuple(cpus[-1:]), tuple(cpus[:-1])
+
+
 def latency_run(binary, replay, probe, pcap, args, workdir, label, pps):
     """One paced run: ingestd (kernel backend), latency_probe subscribed, udp_replay
     offering `pps` (0 = as fast as it can). Also measures how much CPU processes other
     than these three took meanwhile: on a shared 2-vCPU machine that, not the node, is
     what sets the tail."""
+    node_cpus, load_cpus = latency_cpus(args)
     port = free_udp_port()
     busy_before, ours_before, wall_before = cpu_busy_seconds(), os.times(), time.time()
     node = Ingestd(binary, f"""node_id: bench-latency
@@ -83,14 +95,14 @@ grpc:
   listen: 127.0.0.1:0
 metrics:
   listen: 127.0.0.1:0
-""", workdir, f"latency-{label}")
+""", workdir, f"latency-{label}", cpus=node_cpus)
     listener = subprocess.Popen([probe, f"--address={node.grpc_address}",
                                  f"--seconds={args.seconds + 2}", "--skip_seconds=1"],
-                                stdout=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, text=True, preexec_fn=on_cpus(load_cpus))
     time.sleep(0.5)
     sender = subprocess.Popen([replay, f"--pcap={pcap}", f"--port={port}",
                                f"--seconds={args.seconds}", f"--pps={pps}"],
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, text=True, preexec_fn=on_cpus(load_cpus))
     sent = json.loads(sender.communicate(timeout=args.seconds + 30)[0])
     probe_out = listener.communicate(timeout=args.seconds + 30)[0]
     identity = node.stop()
@@ -135,4 +147,6 @@ def bench_latency(binary, replay, probe, pcap, args, workdir):
         results[label] = latency_run(binary, replay, probe, pcap, args, workdir, label, rate)
     results["max"] = latency_run(binary, replay, probe, pcap, args, workdir, "max", 0)
     results["batch_max_delay_us"] = args.latency_max_delay_us
+    node_cpus, load_cpus = latency_cpus(args)
+    results["cpus"] = {"node": list(node_cpus), "sender_and_probe": list(load_cpus)}
     return results

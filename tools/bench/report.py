@@ -49,7 +49,7 @@ def print_table(results, out_dir):
     if "dpdk" in results and "kernel" in results:
         print(f"DPDK / kernel:  {results['dpdk']['median'] / results['kernel']['median']:.1f}x")
     for label, r in results.get("latency", {}).items():
-        if isinstance(r, dict):
+        if isinstance(r, dict) and "offered_pps" in r:
             spread = "".join(f"  {k[:-3].upper()} {r[k]:,.0f} us" + (
                 f" ({r[k + '_range'][0]:,.0f}-{r[k + '_range'][1]:,.0f})"
                 if k + "_range" in r else "") for k in ("p50_us", "p99_us", "p999_us"))
