@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/response_arena.h"
 #include "grpcpp/impl/rpc_method.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/sync_stream.h"
@@ -200,13 +201,18 @@ grpc::Status Subscriber::StreamOnce(const std::shared_ptr<grpc::Channel>& channe
 
 absl::Status Subscriber::Run(const MessageCallback& on_message,
                              const DisconnectCallback& on_disconnect) {
-  // One message for every read: parsing into it reuses the memory of the last one.
-  auto reused = std::make_shared<v1::SubscribeResponse>();
-  return RunOwned([&reused] { return reused; },
-                  [&on_message](const std::shared_ptr<v1::SubscribeResponse>& message) {
-                    on_message(*message);
-                  },
-                  on_disconnect);
+  // Every response is parsed onto one arena, reset before the next read
+  // (client/response_arena.h). The arena owns each message, so the shared_ptr handed
+  // round RunOwned does not delete it; on_message only borrows it.
+  ResponseArena arena;
+  return RunOwned(
+      [&arena] {
+        return std::shared_ptr<v1::SubscribeResponse>(arena.Next(), [](v1::SubscribeResponse*) {});
+      },
+      [&on_message](const std::shared_ptr<v1::SubscribeResponse>& message) {
+        on_message(*message);
+      },
+      on_disconnect);
 }
 
 absl::Status Subscriber::RunOwned(const MessageFactory& new_message,
@@ -220,7 +226,12 @@ absl::Status Subscriber::RunOwned(const MessageFactory& new_message,
             stub->Subscribe(&context, request);
         std::shared_ptr<v1::SubscribeResponse> message = new_message();
         while (reader->Read(message.get())) {
-          if (!Accept(*message)) continue;
+          if (!Accept(*message)) {
+            // A fresh message, not a re-read into this one, so that an arena factory
+            // resets rather than piling up skipped responses.
+            message = new_message();
+            continue;
+          }
           if (message->has_batch()) *progressed = true;
           on_message(std::move(message));
           message = new_message();

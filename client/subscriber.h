@@ -123,7 +123,8 @@ class Subscriber {
                    const DisconnectCallback& on_disconnect = nullptr);
   // Run(), but every response is read into a message from `new_message` (e.g. one on
   // its own arena) and handed over, so a caller that keeps messages (the relay's
-  // replay ring) needs no copy. Run() reads every response into one reused message.
+  // replay ring) needs no copy. Run() parses every response onto one arena that it
+  // resets before the next read (client/response_arena.h).
   absl::Status RunOwned(const MessageFactory& new_message, const OwnedMessageCallback& on_message,
                         const DisconnectCallback& on_disconnect = nullptr);
   // Run(), for forwarders: batches are not parsed (see RawResponse), so passing one on
