@@ -2,6 +2,8 @@
 // changes something), and after the call it no longer does.
 #include "node/common/mutex_checks.h"
 
+#include <cstdlib>
+
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 
