@@ -24,6 +24,8 @@ import sys
 import time
 import urllib.request
 
+from benchlib import on_cpus
+
 WORKER_THREAD_PREFIXES = ("rte-worker", "dpdk-worker", "lcore-worker")
 
 
@@ -51,10 +53,10 @@ def pin_all_but_worker(pid, cpu):
 def start_tail_clients(ingestctl, grpc_address, prefixes, cpu=None):
     """`ingestctl tail` subscribers, one per name prefix, output discarded; with `cpu`,
     each pinned there. Stop them with stop_clients."""
-    pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
-    return [subprocess.Popen(pin + [ingestctl, "tail", grpc_address, "--prefix", prefix,
-                                    "--name", f"bench{i}"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return [subprocess.Popen([ingestctl, "tail", grpc_address, "--prefix", prefix,
+                              "--name", f"bench{i}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             preexec_fn=on_cpus((cpu,) if cpu is not None else ()))
             for i, prefix in enumerate(prefixes)]
 
 
