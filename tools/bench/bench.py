@@ -35,8 +35,9 @@ typical length with tags, 1500 distinct names, three lines per packet) it measur
            100 kpps (--runs runs: median and range), then one run at each
            --latency-curve rate (default 150 and 200 kpps), then as fast as it can, to
            the kernel backend over loopback (net_pcap cannot be paced); with the node's
-           named drops and the CPU other processes took meanwhile, which sets the tail
-           on a shared machine. The node runs on the last CPU, the sender and the probe
+           named drops, the CPU other processes took meanwhile and how late the host
+           wakes a sleeping thread on each CPU just before and after each run
+           (tools/bench/wakeup_jitter), which set the tail on a shared VM. The node runs on the last CPU, the sender and the probe
            on the others (--no-latency-pin to let them share).
 
 Hugepages are used when 2 MiB pages can be reserved (and released afterwards);
@@ -77,7 +78,8 @@ def build():
     log("== building (bazel --config=release)")
     subprocess.run(["bazel", "build", "--config=release", "//node:ingestd",
                     "//tools/pcapgen", "//tools/bench:udp_replay",
-                    "//tools/bench:latency_probe", "//controlplane/ingestctl",
+                    "//tools/bench:latency_probe", "//tools/bench:wakeup_jitter",
+                    "//controlplane/ingestctl",
                     "//node/export:subscribe_benchmark", "//relay:relay_benchmark"],
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return bazel_bin()
@@ -203,7 +205,8 @@ def main():
         if "latency" not in skip:
             log("== latency: paced loopback into the kernel backend")
             results["latency"] = bench_latency(ingestd, replay,
-                                               f"{bin_dir}/tools/bench/latency_probe", pcap,
+                                               f"{bin_dir}/tools/bench/latency_probe",
+                                               f"{bin_dir}/tools/bench/wakeup_jitter", pcap,
                                                args, workdir)
         if "memory" not in skip:
             log(f"== memory: {args.soak_seconds:.0f} s soak")

@@ -100,6 +100,13 @@ def thread_cpu_seconds(pid, name_prefix):
     return None
 
 
+def process_cpu_seconds(pid):
+    """User + system CPU of every thread of `pid` so far, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
 def on_cpus(cpus):
     """A Popen preexec_fn that confines the child (and every thread it starts) to `cpus`;
     None when `cpus` is empty (no confinement)."""

@@ -8,7 +8,8 @@ import statistics
 import subprocess
 import time
 
-from benchlib import CLK_TCK, Ingestd, free_udp_port, log, metrics, on_cpus, summarize, window
+from benchlib import (CLK_TCK, Ingestd, free_udp_port, log, metrics, on_cpus,
+                      process_cpu_seconds, summarize, window)
 
 
 def bench_kernel(binary, replay, pcap, args, workdir):
@@ -62,6 +63,13 @@ def cpu_busy_seconds():
     return (user + nice + system + irq + softirq) / CLK_TCK
 
 
+def steal_seconds():
+    """Time the hypervisor ran something else while this VM's vCPUs wanted to run, since
+    boot, all CPUs (/proc/stat's steal column), in seconds."""
+    with open("/proc/stat") as f:
+        return int(f.readline().split()[8]) / CLK_TCK
+
+
 def latency_cpus(args):
     """(node CPUs, load CPUs) for the latency mode: with --latency-pin and at least two
     CPUs, the node gets the last CPU to itself and the sender and the probe share the
@@ -73,12 +81,29 @@ def latency_cpus(args):
     return tuple(cpus[-1:]), tuple(cpus[:-1])
 
 
-def latency_run(binary, replay, probe, pcap, args, workdir, label, pps):
+def host_wakeup(jitter):
+    """How late the machine wakes a sleeping thread on each CPU, measured for one second
+    while nothing of ours runs (tools/bench/wakeup_jitter): {cpu: {p50_us, p99_us, ...}}."""
+    cpus = ",".join(str(cpu) for cpu in sorted(os.sched_getaffinity(0)))
+    out = subprocess.run([jitter, f"--cpus={cpus}", "--seconds=1"], check=True,
+                         capture_output=True, text=True, timeout=30).stdout
+    return json.loads(out)["cpus"]
+
+
+def worst_wakeup_p99(measured):
+    """The largest wake-up P99 of any CPU before or after a run, in microseconds."""
+    return max(cpu["p99_us"] for side in ("before", "after")
+               for cpu in measured["host_wakeup"][side].values())
+
+
+def latency_run(binary, replay, probe, jitter, pcap, args, workdir, label, pps):
     """One paced run: ingestd (kernel backend), latency_probe subscribed, udp_replay
     offering `pps` (0 = as fast as it can). Also measures how much CPU processes other
-    than these three took meanwhile: on a shared 2-vCPU machine that, not the node, is
-    what sets the tail."""
+    than these three took meanwhile, and how late the host wakes an idle CPU's thread
+    just before and just after the run: on a shared 2-vCPU VM those, not the node, are
+    what set the tail."""
     node_cpus, load_cpus = latency_cpus(args)
+    wakeup_before = host_wakeup(jitter)
     port = free_udp_port()
     busy_before, ours_before, wall_before = cpu_busy_seconds(), os.times(), time.time()
     node = Ingestd(binary, f"""node_id: bench-latency
@@ -100,10 +125,15 @@ metrics:
                                  f"--seconds={args.seconds + 2}", "--skip_seconds=1"],
                                 stdout=subprocess.PIPE, text=True, preexec_fn=on_cpus(load_cpus))
     time.sleep(0.5)
+    node_cpu_before, steal_before = process_cpu_seconds(node.process.pid), steal_seconds()
     sender = subprocess.Popen([replay, f"--pcap={pcap}", f"--port={port}",
                                f"--seconds={args.seconds}", f"--pps={pps}"],
                               stdout=subprocess.PIPE, text=True, preexec_fn=on_cpus(load_cpus))
     sent = json.loads(sender.communicate(timeout=args.seconds + 30)[0])
+    # While the sender ran: the node's share of a CPU (with the node confined to one, how
+    # close it came to saturating it) and the vCPU time the host took back.
+    node_cpu_share = (process_cpu_seconds(node.process.pid) - node_cpu_before) / sent["seconds"]
+    steal_share = (steal_seconds() - steal_before) / sent["seconds"]
     probe_out = listener.communicate(timeout=args.seconds + 30)[0]
     identity = node.stop()
     wall = time.time() - wall_before
@@ -113,7 +143,11 @@ metrics:
     measured = json.loads(probe_out.strip().splitlines()[-1])
     measured["offered_pps"] = sent["sent"] / sent["seconds"]
     measured["identity"] = identity
+    measured["host_wakeup"] = {"before": wakeup_before, "after": host_wakeup(jitter)}
+    measured["host_wakeup_p99_us"] = worst_wakeup_p99(measured)
     measured["dropped"] = identity["dropped"] if identity else None
+    measured["node_cpu_share"] = round(node_cpu_share, 3)
+    measured["steal_cpu_share"] = round(steal_share, 3)
     # CPUs' worth of other processes' time (approximate: per-tick accounting).
     measured["other_cpu_load"] = round(max(0.0, cpu_busy_seconds() - busy_before - ours) / wall,
                                        2)
@@ -121,21 +155,25 @@ metrics:
         f"P50 {measured['p50_us']:.0f} us, P99 {measured['p99_us']:.0f} us, "
         f"P999 {measured['p999_us']:.0f} us over {measured['records']:,} records; "
         f"node dropped {measured['dropped']} packets (named reasons); "
-        f"other processes used {measured['other_cpu_load']:.2f} CPUs meanwhile")
+        f"other processes used {measured['other_cpu_load']:.2f} CPUs meanwhile; "
+        f"the node used {node_cpu_share:.0%} of a CPU, the host took back {steal_share:.1%} "
+        f"of the vCPUs' time; "
+        f"host wake-up P99 up to {measured['host_wakeup_p99_us']:.0f} us around the run")
     if measured.get("uncounted"):
         log(f"   latency {label}: {measured['uncounted']:,} records arrived after the probe's "
             "buffer was full and are not in the percentiles (shorten --seconds)")
     return measured
 
 
-def bench_latency(binary, replay, probe, pcap, args, workdir):
+def bench_latency(binary, replay, probe, jitter, pcap, args, workdir):
     """--runs runs at 100 kpps (median and range of each percentile), one run at each
     --latency-curve rate (where the knee lies between 100 kpps and the sender's maximum),
     then one run as fast as udp_replay can send."""
-    runs = [latency_run(binary, replay, probe, pcap, args, workdir, f"100kpps-{i + 1}", 100000)
-            for i in range(args.runs)]
+    runs = [latency_run(binary, replay, probe, jitter, pcap, args, workdir, f"100kpps-{i + 1}",
+                        100000) for i in range(args.runs)]
     paced = {key: statistics.median(r[key] for r in runs)
              for key in ("p50_us", "p99_us", "p999_us", "offered_pps", "records")}
+    paced["host_wakeup_p99_us"] = statistics.median(r["host_wakeup_p99_us"] for r in runs)
     for key in ("p50_us", "p99_us", "p999_us"):
         paced[f"{key}_range"] = [min(r[key] for r in runs), max(r[key] for r in runs)]
     paced["runs"] = runs
@@ -144,8 +182,9 @@ def bench_latency(binary, replay, probe, pcap, args, workdir):
     results = {"100kpps": paced}
     for rate in args.latency_curve:
         label = f"{rate // 1000}kpps"
-        results[label] = latency_run(binary, replay, probe, pcap, args, workdir, label, rate)
-    results["max"] = latency_run(binary, replay, probe, pcap, args, workdir, "max", 0)
+        results[label] = latency_run(binary, replay, probe, jitter, pcap, args, workdir, label,
+                                     rate)
+    results["max"] = latency_run(binary, replay, probe, jitter, pcap, args, workdir, "max", 0)
     results["batch_max_delay_us"] = args.latency_max_delay_us
     node_cpus, load_cpus = latency_cpus(args)
     results["cpus"] = {"node": list(node_cpus), "sender_and_probe": list(load_cpus)}

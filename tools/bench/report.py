@@ -54,7 +54,10 @@ def print_table(results, out_dir):
                 f" ({r[k + '_range'][0]:,.0f}-{r[k + '_range'][1]:,.0f})"
                 if k + "_range" in r else "") for k in ("p50_us", "p99_us", "p999_us"))
             dropped = f"  dropped {r['dropped']:,}" if r.get("dropped") is not None else ""
-            print(f"latency {label:<8} ({r['offered_pps']:>10,.0f} pps):{spread}{dropped}")
+            wakeup = (f"  host wake-up P99 {r['host_wakeup_p99_us']:,.0f} us"
+                      if "host_wakeup_p99_us" in r else "")
+            print(f"latency {label:<8} ({r['offered_pps']:>10,.0f} pps):{spread}{dropped}"
+                  f"{wakeup}")
     if "fanout" in results:
         f = results["fanout"]
         for key in sorted(k for k in f if k.startswith("subscribers_")):
