@@ -25,7 +25,7 @@ struct RelayConfig {
 
   // YAML `grpc` and `metrics.listen`, read and validated by ingestd's config code, so
   // both have the same keys, defaults and rules (grpc.epoch_file excepted: the relay's
-  // epoch is its start time). Only the grpc_* fields, subscriber_queue_batches,
+  // epoch is its start time). Only the grpc_* fields, subscriber_queue_batches/_bytes,
   // slow_subscriber, replay_bytes, heartbeat_ms and metrics_listen are used.
   config::IngestConfig server;
 

@@ -48,6 +48,7 @@ inline constexpr Range kMbufs{1023, (1 << 24) - 1};
 inline constexpr Range kMbufCache{0, 512};
 inline constexpr Range kSubscriberQueue{1, 65536};
 inline constexpr Range kReplayBytes{0, 16ull << 30};
+inline constexpr Range kSubscriberQueueBytes{64 << 10, 16ull << 30};
 inline constexpr Range kHeartbeatMs{100, 60000};
 inline constexpr Range kKernelWorkers{1, 64};
 inline constexpr Range kRcvbuf{65536, 1u << 30};

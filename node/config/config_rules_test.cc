@@ -43,6 +43,8 @@ TEST(ConfigRulesTest, RangeBoundsAreInclusive) {
   EXPECT_TRUE(InRange(kReplayBytes, 0));
   EXPECT_TRUE(InRange(kReplayBytes, 16ull << 30));
   EXPECT_FALSE(InRange(kReplayBytes, std::numeric_limits<uint64_t>::max()));
+  EXPECT_FALSE(InRange(kSubscriberQueueBytes, (64 << 10) - 1));
+  EXPECT_TRUE(InRange(kSubscriberQueueBytes, 16ull << 30));
 }
 
 TEST(ConfigRulesTest, PowerOfTwoRangesRejectOtherValuesInside) {

@@ -48,6 +48,7 @@ exporter::HubOptions HubOptionsFor(const IngestConfig& config) {
                        ? exporter::SlowSubscriberPolicy::kDisconnect
                        : exporter::SlowSubscriberPolicy::kDropOldest;
   options.replay_bytes = config.replay_bytes;
+  options.queue_bytes = config.subscriber_queue_bytes;
   return options;
 }
 

@@ -43,6 +43,7 @@ TEST(GrpcConfigTest, CarriesHubAndServerOptions) {
   config.subscriber_queue_batches = 17;
   config.slow_subscriber = "disconnect";
   config.replay_bytes = 4096;
+  config.subscriber_queue_bytes = 1 << 20;
   config.grpc_listen = "127.0.0.1:0";
   config.grpc_tls.cert = "c.pem";
   config.grpc_tls.key = "k.pem";
@@ -51,6 +52,7 @@ TEST(GrpcConfigTest, CarriesHubAndServerOptions) {
   EXPECT_EQ(hub.queue_capacity, 17u);
   EXPECT_EQ(hub.policy, exporter::SlowSubscriberPolicy::kDisconnect);
   EXPECT_EQ(hub.replay_bytes, 4096u);
+  EXPECT_EQ(hub.queue_bytes, 1u << 20);
   const exporter::GrpcServerOptions server = ServerOptionsFor(config);
   EXPECT_EQ(server.listen, "127.0.0.1:0");
   EXPECT_EQ(server.tls_cert_file, "c.pem");

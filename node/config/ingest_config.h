@@ -126,6 +126,13 @@ struct IngestConfig {
   // YAML `grpc.subscriber_queue_batches`: batches queued per subscriber before the
   // oldest are dropped and reported in a Gap notice, 1..65536. Default 256.
   uint32_t subscriber_queue_batches = 256;
+  // YAML `grpc.subscriber_queue_bytes`: the most bytes of encoded batches queued per
+  // subscriber, 65536..17179869184 (16 GiB); past it the oldest are dropped (or the
+  // stream ends) as for a full queue. A queue always takes one batch, however large.
+  // It bounds what a slow subscriber keeps alive after the replay ring has let go,
+  // whatever batch.max_bytes is. Default 67108864 (64 MiB: 256 batches of the default
+  // 256 KiB maximum).
+  uint64_t subscriber_queue_bytes = 64ull << 20;
   // YAML `grpc.slow_subscriber`: what a full subscriber queue does: "drop_oldest" (drop
   // the oldest batch, tell the subscriber exactly what it lost in a Gap notice) or
   // "disconnect" (end its stream with RESOURCE_EXHAUSTED; it resumes from its last

@@ -409,16 +409,20 @@ absl::Status Reader::ReadMempool(const YAML::Node& node, IngestConfig* config) c
 }
 
 absl::Status Reader::ReadGrpc(const YAML::Node& node, IngestConfig* config) const {
-  FIREHOSE_RETURN_IF_ERROR(
-      CheckFields(node, "grpc",
-                  {"listen", "subscriber_queue_batches", "slow_subscriber", "replay_bytes",
-                   "heartbeat_ms", "insecure", "tls", "tokens", "epoch_file"}));
+  FIREHOSE_RETURN_IF_ERROR(CheckFields(
+      node, "grpc",
+      {"listen", "subscriber_queue_batches", "subscriber_queue_bytes", "slow_subscriber",
+       "replay_bytes", "heartbeat_ms", "insecure", "tls", "tokens", "epoch_file"}));
   if (auto v = Field(node, "listen")) {
     FIREHOSE_RETURN_IF_ERROR(ReadString(*v, "grpc.listen", &config->grpc_listen));
   }
   if (auto v = Field(node, "subscriber_queue_batches")) {
     FIREHOSE_RETURN_IF_ERROR(ReadUnsigned(*v, "grpc.subscriber_queue_batches", kSubscriberQueue,
                                           &config->subscriber_queue_batches));
+  }
+  if (auto v = Field(node, "subscriber_queue_bytes")) {
+    FIREHOSE_RETURN_IF_ERROR(ReadUnsigned(*v, "grpc.subscriber_queue_bytes", kSubscriberQueueBytes,
+                                          &config->subscriber_queue_bytes));
   }
   if (auto v = Field(node, "slow_subscriber")) {
     FIREHOSE_RETURN_IF_ERROR(ReadString(*v, "grpc.slow_subscriber", &config->slow_subscriber));

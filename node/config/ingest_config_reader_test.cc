@@ -54,6 +54,7 @@ mempool:
 grpc:
   listen: "[::]:6000"
   subscriber_queue_batches: 32
+  subscriber_queue_bytes: 8388608
   slow_subscriber: disconnect
   replay_bytes: 1048576
   heartbeat_ms: 250
@@ -88,6 +89,7 @@ metrics:
   EXPECT_EQ(config->mbuf_cache, 128u);
   EXPECT_EQ(config->grpc_listen, "[::]:6000");
   EXPECT_EQ(config->subscriber_queue_batches, 32u);
+  EXPECT_EQ(config->subscriber_queue_bytes, 8388608u);
   EXPECT_EQ(config->slow_subscriber, "disconnect");
   EXPECT_EQ(config->replay_bytes, 1048576u);
   EXPECT_EQ(config->heartbeat_ms, 250u);
@@ -123,6 +125,7 @@ TEST(IngestConfigReaderTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(config->mbuf_cache, 256u);
   EXPECT_EQ(config->grpc_listen, "127.0.0.1:50051");
   EXPECT_EQ(config->subscriber_queue_batches, 256u);
+  EXPECT_EQ(config->subscriber_queue_bytes, 64u << 20);
   EXPECT_EQ(config->metrics_listen, "127.0.0.1:9100");
 }
 
@@ -341,6 +344,9 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"SubscriberQueueZero", Minimal("grpc: {subscriber_queue_batches: 0}\n"),
                   "demo.yaml: grpc.subscriber_queue_batches: must be between 1 and 65536, "
                   "got 0"},
+        ErrorCase{"SubscriberQueueBytesTooSmall", Minimal("grpc: {subscriber_queue_bytes: 4096}\n"),
+                  "demo.yaml: grpc.subscriber_queue_bytes: must be between 65536 and "
+                  "17179869184, got 4096"},
         ErrorCase{"InsecureNotBool", Minimal("grpc: {insecure: yes please}\n"),
                   "demo.yaml: grpc.insecure: must be true or false"},
         ErrorCase{"HeartbeatTooFast", Minimal("grpc: {heartbeat_ms: 1}\n"),

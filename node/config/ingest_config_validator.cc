@@ -226,6 +226,8 @@ absl::Status ValidateSubscriptions(const IngestConfig& config, absl::string_view
   }
   FIREHOSE_RETURN_IF_ERROR(
       CheckRange(source, "grpc.replay_bytes", kReplayBytes, config.replay_bytes));
+  FIREHOSE_RETURN_IF_ERROR(CheckRange(source, "grpc.subscriber_queue_bytes", kSubscriberQueueBytes,
+                                      config.subscriber_queue_bytes));
   FIREHOSE_RETURN_IF_ERROR(
       CheckRange(source, "grpc.heartbeat_ms", kHeartbeatMs, config.heartbeat_ms));
   const IngestConfig::Tls& tls = config.grpc_tls;

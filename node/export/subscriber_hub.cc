@@ -8,8 +8,12 @@
 
 namespace firehose::exporter {
 
-Subscription::Subscription(std::string name, uint32_t capacity, SlowSubscriberPolicy policy)
-    : name_(std::move(name)), capacity_(std::max<uint32_t>(capacity, 1)), policy_(policy) {}
+Subscription::Subscription(std::string name, uint32_t capacity, SlowSubscriberPolicy policy,
+                           uint64_t max_queued_bytes)
+    : name_(std::move(name)),
+      capacity_(std::max<uint32_t>(capacity, 1)),
+      policy_(policy),
+      max_queued_bytes_(max_queued_bytes) {}
 
 void Subscription::StartReplay(const ReplayRing* ring, uint64_t epoch, uint64_t from_seq,
                                uint64_t to_seq, uint64_t records_before) {
@@ -22,10 +26,35 @@ void Subscription::StartReplay(const ReplayRing* ring, uint64_t epoch, uint64_t 
   stats_.last_delivered_seq = from_seq - 1;
 }
 
+bool Subscription::FullForLocked(const PublishedBatch& incoming) const {
+  if (queue_.size() >= capacity_) return true;
+  // An empty queue takes any batch, however large; otherwise the budget holds.
+  return !queue_.empty() &&
+         (queued_bytes_ > max_queued_bytes_ || incoming.bytes > max_queued_bytes_ - queued_bytes_);
+}
+
+void Subscription::DropOldestLocked() {
+  const PublishedBatch& oldest = queue_.front();
+  if (!gap_pending_) {
+    gap_pending_ = true;
+    gap_.Clear();
+    gap_.set_reason(v1::Gap::REASON_SUBSCRIBER_QUEUE_FULL);
+    gap_.set_epoch(oldest.epoch);
+    gap_.set_first_seq(oldest.seq);
+  }
+  gap_.set_last_seq(oldest.seq);
+  gap_.set_batches(gap_.batches() + 1);
+  gap_.set_records(gap_.records() + oldest.records);
+  ++stats_.dropped_batches;
+  stats_.dropped_records += oldest.records;
+  queued_bytes_ -= oldest.bytes;
+  queue_.pop_front();
+}
+
 void Subscription::Push(const PublishedBatch& batch) {
   absl::MutexLock lock(&mu_);
   if (closed_) return;
-  if (queue_.size() >= capacity_) {
+  if (FullForLocked(batch)) {
     if (policy_ == SlowSubscriberPolicy::kDisconnect) {
       // Everything queued is lost to this stream; its client resumes from the last
       // batch it got (the replay ring usually still holds what follows).
@@ -39,24 +68,14 @@ void Subscription::Push(const PublishedBatch& batch) {
       ++stats_.dropped_batches;
       stats_.dropped_records += batch.records;
       queue_.clear();
+      queued_bytes_ = 0;
       return;
     }
-    const PublishedBatch& oldest = queue_.front();
-    if (!gap_pending_) {
-      gap_pending_ = true;
-      gap_.Clear();
-      gap_.set_reason(v1::Gap::REASON_SUBSCRIBER_QUEUE_FULL);
-      gap_.set_epoch(oldest.epoch);
-      gap_.set_first_seq(oldest.seq);
-    }
-    gap_.set_last_seq(oldest.seq);
-    gap_.set_batches(gap_.batches() + 1);
-    gap_.set_records(gap_.records() + oldest.records);
-    ++stats_.dropped_batches;
-    stats_.dropped_records += oldest.records;
-    queue_.pop_front();
+    // Over the byte budget a large batch may push out several small ones.
+    while (FullForLocked(batch)) DropOldestLocked();
   }
   queue_.push_back(batch);
+  queued_bytes_ += batch.bytes;
 }
 
 SubscriptionItem Subscription::NextReplayedLocked() {
@@ -107,6 +126,7 @@ SubscriptionItem Subscription::Next(absl::Duration timeout) {
     item.kind = SubscriptionItem::Kind::kBatch;
     item.batch = std::move(queue_.front());
     queue_.pop_front();
+    queued_bytes_ -= item.batch.bytes;
     in_flight_ = true;
   } else if (closed_) {
     item.kind = SubscriptionItem::Kind::kClosed;
@@ -136,6 +156,7 @@ SubscriptionStats Subscription::stats() const {
   absl::MutexLock lock(&mu_);
   SubscriptionStats s = stats_;
   s.queued_batches = queue_.size() + (ReplayingLocked() ? replay_end_ - replay_next_ + 1 : 0);
+  s.queued_bytes = queued_bytes_;
   return s;
 }
 
@@ -153,8 +174,8 @@ std::shared_ptr<Subscription> SubscriberHub::AddLocked(std::shared_ptr<Subscript
 }
 
 std::shared_ptr<Subscription> SubscriberHub::Add(std::string name) {
-  auto subscription =
-      std::make_shared<Subscription>(std::move(name), options_.queue_capacity, options_.policy);
+  auto subscription = std::make_shared<Subscription>(std::move(name), options_.queue_capacity,
+                                                     options_.policy, options_.queue_bytes);
   absl::MutexLock lock(&mu_);
   // Live from the next batch: lag is measured from here.
   subscription->StartReplay(nullptr, epoch_, last_seq_ + 1, last_seq_, 0);
@@ -164,8 +185,8 @@ std::shared_ptr<Subscription> SubscriberHub::Add(std::string name) {
 absl::StatusOr<std::shared_ptr<Subscription>> SubscriberHub::AddFrom(std::string name,
                                                                      uint64_t epoch,
                                                                      uint64_t from_seq) {
-  auto subscription =
-      std::make_shared<Subscription>(std::move(name), options_.queue_capacity, options_.policy);
+  auto subscription = std::make_shared<Subscription>(std::move(name), options_.queue_capacity,
+                                                     options_.policy, options_.queue_bytes);
   // Under the hub lock no batch is published, so the replay range ends exactly where
   // the live queue begins.
   absl::MutexLock lock(&mu_);

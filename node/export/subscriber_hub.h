@@ -2,9 +2,12 @@
 //
 // The export thread publishes every batch once: it appends the batch to the replay
 // ring and hands each subscription a shared pointer to the immutable batch (encoded
-// bytes, or a message), so fan-out costs a pointer copy per subscriber. A full queue either drops
-// its oldest batch and remembers exactly what was dropped (the subscriber is told in a Gap notice
-// before its next batch) or, with the disconnect policy, ends that subscription. Either
+// bytes, or a message), so fan-out costs a pointer copy per subscriber. A queue is full at
+// its batch count or at its byte budget, whichever comes first (a batch the replay ring
+// has evicted lives on in the queues that hold it, so only a byte bound caps what a slow
+// subscriber can keep alive). A full queue either drops its oldest batch and remembers
+// exactly what was dropped (the subscriber is told in a Gap notice before its next batch)
+// or, with the disconnect policy, ends that subscription. Either
 // way the export thread never waits for a subscriber, and the workers never wait for
 // the export thread because of one.
 //
@@ -62,14 +65,22 @@ struct SubscriptionStats {
   uint64_t expired_records = 0;
   // Batches waiting: in the live queue plus those still to replay.
   uint64_t queued_batches = 0;
+  // Bytes of the batches in the live queue (PublishedBatch::bytes).
+  uint64_t queued_bytes = 0;
   uint64_t last_delivered_seq = 0;
   bool disconnected = false;
 };
 
 class Subscription {
  public:
+  static constexpr uint64_t kUnboundedBytes = ~uint64_t{0};
+
+  // The queue holds at most `capacity` batches and, beyond its first batch, at most
+  // `max_queued_bytes` bytes of them: one batch larger than the budget is still queued
+  // (alone) rather than never delivered.
   Subscription(std::string name, uint32_t capacity,
-               SlowSubscriberPolicy policy = SlowSubscriberPolicy::kDropOldest);
+               SlowSubscriberPolicy policy = SlowSubscriberPolicy::kDropOldest,
+               uint64_t max_queued_bytes = kUnboundedBytes);
 
   const std::string& name() const { return name_; }
 
@@ -79,7 +90,7 @@ class Subscription {
   void StartReplay(const ReplayRing* ring, uint64_t epoch, uint64_t from_seq, uint64_t to_seq,
                    uint64_t records_before) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Export thread: enqueue; when full, apply the slow-subscriber policy.
+  // Export thread: enqueue; when full (batches or bytes), apply the slow-subscriber policy.
   void Push(const PublishedBatch& batch) ABSL_LOCKS_EXCLUDED(mu_);
   // Stream writer: waits up to `timeout` for the next item. Replayed batches come
   // first, then a pending gap before the live batch that follows it. kClosed only after
@@ -100,12 +111,18 @@ class Subscription {
     return ring_ != nullptr && replay_next_ <= replay_end_;
   }
   SubscriptionItem NextReplayedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `incoming` fits beside what is queued.
+  bool FullForLocked(const PublishedBatch& incoming) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Drops the oldest queued batch into the pending Gap notice.
+  void DropOldestLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string name_;
   const uint32_t capacity_;
   const SlowSubscriberPolicy policy_;
+  const uint64_t max_queued_bytes_;
   mutable absl::Mutex mu_;
   std::deque<PublishedBatch> queue_ ABSL_GUARDED_BY(mu_);
+  uint64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool gap_pending_ ABSL_GUARDED_BY(mu_) = false;
   v1::Gap gap_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
@@ -147,6 +164,8 @@ struct HubOptions {
   SlowSubscriberPolicy policy = SlowSubscriberPolicy::kDropOldest;
   // Replay ring budget; 0 keeps none (resumes still get exact gap counts).
   uint64_t replay_bytes = 0;
+  // Each subscriber's queue budget in bytes (see Subscription).
+  uint64_t queue_bytes = Subscription::kUnboundedBytes;
 };
 
 class SubscriberHub {

@@ -30,6 +30,18 @@ void PublishSeries(SubscriberHub& hub, uint64_t n) {
   }
 }
 
+// The next item is a queue-full Gap notice for exactly these batches.
+void ExpectQueueFullGap(Subscription& sub, uint64_t first_seq, uint64_t last_seq,
+                        uint64_t records) {
+  SubscriptionItem gap = sub.Next(absl::ZeroDuration());
+  ASSERT_EQ(gap.kind, SubscriptionItem::Kind::kGap);
+  EXPECT_EQ(gap.gap.reason(), v1::Gap::REASON_SUBSCRIBER_QUEUE_FULL);
+  EXPECT_EQ(gap.gap.first_seq(), first_seq);
+  EXPECT_EQ(gap.gap.last_seq(), last_seq);
+  EXPECT_EQ(gap.gap.batches(), last_seq - first_seq + 1);
+  EXPECT_EQ(gap.gap.records(), records);
+}
+
 TEST(SubscriberHubTest, EverySubscriberGetsEveryBatchInOrder) {
   SubscriberHub hub(8);
   auto a = hub.Add("a");
@@ -51,18 +63,69 @@ TEST(SubscriberHubTest, FullQueueDropsOldestAndReportsExactGap) {
   auto sub = hub.Add("slow");
   for (uint64_t seq = 1; seq <= 5; ++seq) hub.Publish(MakeBatch(seq, seq * 10));
   // Queue holds 4 and 5; 1..3 were dropped (10 + 20 + 30 records).
-  SubscriptionItem gap = sub->Next(absl::ZeroDuration());
-  ASSERT_EQ(gap.kind, SubscriptionItem::Kind::kGap);
-  EXPECT_EQ(gap.gap.reason(), v1::Gap::REASON_SUBSCRIBER_QUEUE_FULL);
-  EXPECT_EQ(gap.gap.first_seq(), 1u);
-  EXPECT_EQ(gap.gap.last_seq(), 3u);
-  EXPECT_EQ(gap.gap.batches(), 3u);
-  EXPECT_EQ(gap.gap.records(), 60u);
+  ExpectQueueFullGap(*sub, 1, 3, 60);
   EXPECT_EQ(sub->Next(absl::ZeroDuration()).batch.seq, 4u);
   EXPECT_EQ(sub->Next(absl::ZeroDuration()).batch.seq, 5u);
   const HubStats stats = hub.stats();
   EXPECT_EQ(stats.dropped_batches, 3u);
   EXPECT_EQ(stats.dropped_records, 60u);
+}
+
+// A hub whose queues hold up to 100 batches but only `queue_bytes` bytes of them.
+SubscriberHub ByteBoundedHub(uint64_t queue_bytes, SlowSubscriberPolicy policy) {
+  HubOptions options;
+  options.queue_capacity = 100;
+  options.policy = policy;
+  options.queue_bytes = queue_bytes;
+  return SubscriberHub(options);
+}
+
+PublishedBatch SizedBatch(uint64_t seq, uint32_t records, uint64_t bytes) {
+  PublishedBatch batch = MakeBatch(seq, records);
+  batch.bytes = bytes;
+  return batch;
+}
+
+TEST(SubscriberHubTest, ByteBudgetDropsOldestAndReportsExactGap) {
+  SubscriberHub hub = ByteBoundedHub(250, SlowSubscriberPolicy::kDropOldest);
+  auto sub = hub.Add("slow");
+  // 100 bytes each: two fit in 250, so 1..3 of 5 are dropped although 100 batches would.
+  for (uint64_t seq = 1; seq <= 5; ++seq) hub.Publish(SizedBatch(seq, 10, 100));
+  EXPECT_EQ(sub->stats().queued_bytes, 200u);
+  ExpectQueueFullGap(*sub, 1, 3, 30);
+  EXPECT_EQ(sub->Next(absl::ZeroDuration()).batch.seq, 4u);
+  // What was handed to the writer no longer counts against the budget.
+  EXPECT_EQ(sub->stats().queued_bytes, 100u);
+  hub.Publish(SizedBatch(6, 10, 100));
+  EXPECT_EQ(sub->Next(absl::ZeroDuration()).batch.seq, 5u);
+  EXPECT_EQ(sub->Next(absl::ZeroDuration()).batch.seq, 6u);
+  EXPECT_EQ(sub->stats().queued_bytes, 0u);
+  EXPECT_EQ(hub.stats().dropped_records, 30u);
+}
+
+TEST(SubscriberHubTest, OversizedBatchPushesOutSmallOnesAndIsStillDelivered) {
+  SubscriberHub hub = ByteBoundedHub(250, SlowSubscriberPolicy::kDropOldest);
+  auto sub = hub.Add("a");
+  hub.Publish(SizedBatch(1, 10, 100));
+  hub.Publish(SizedBatch(2, 20, 100));
+  // Larger than the whole budget: everything before it goes, it stays (alone).
+  hub.Publish(SizedBatch(3, 30, 1000));
+  EXPECT_EQ(sub->stats().queued_bytes, 1000u);
+  ExpectQueueFullGap(*sub, 1, 2, 30);
+  SubscriptionItem big = sub->Next(absl::ZeroDuration());
+  ASSERT_EQ(big.kind, SubscriptionItem::Kind::kBatch);
+  EXPECT_EQ(big.batch.seq, 3u);
+}
+
+TEST(SubscriberHubTest, ByteBudgetUnderDisconnectPolicyEndsTheStream) {
+  SubscriberHub hub = ByteBoundedHub(250, SlowSubscriberPolicy::kDisconnect);
+  auto sub = hub.Add("slow");
+  for (uint64_t seq = 1; seq <= 3; ++seq) hub.Publish(SizedBatch(seq, 10, 100));
+  EXPECT_EQ(sub->Next(absl::ZeroDuration()).kind, SubscriptionItem::Kind::kOverflow);
+  const SubscriptionStats stats = sub->stats();
+  EXPECT_TRUE(stats.disconnected);
+  EXPECT_EQ(stats.dropped_records, 30u);
+  EXPECT_EQ(stats.queued_bytes, 0u);
 }
 
 TEST(SubscriberHubTest, ClosedHubEndsSubscriptionsAfterDraining) {

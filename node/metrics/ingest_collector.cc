@@ -225,6 +225,9 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
                    "Batches published that this subscriber has not been sent yet.");
   auto queued = Gauge("firehose_subscriber_queued_batches",
                       "Batches waiting in this subscriber's queue or replay.");
+  auto queued_bytes = Gauge("firehose_subscriber_queued_bytes",
+                            "Bytes of the batches in this subscriber's live queue "
+                            "(bounded by grpc.subscriber_queue_bytes).");
   auto stream_delivered = Counter("firehose_subscriber_stream_delivered_records_total",
                                   "Records written to this subscriber's stream.");
   auto stream_dropped = Counter("firehose_subscriber_stream_dropped_records_total",
@@ -233,10 +236,11 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
     const std::string subscriber = absl::StrCat(s.name, "#", s.id);
     lag.Add({{"subscriber", subscriber}}, s.lag_batches);
     queued.Add({{"subscriber", subscriber}}, s.stats.queued_batches);
+    queued_bytes.Add({{"subscriber", subscriber}}, static_cast<double>(s.stats.queued_bytes));
     stream_delivered.Add({{"subscriber", subscriber}}, s.stats.delivered_records);
     stream_dropped.Add({{"subscriber", subscriber}}, s.stats.dropped_records);
   }
-  for (auto* family : {&lag, &queued, &stream_delivered, &stream_dropped}) {
+  for (auto* family : {&lag, &queued, &queued_bytes, &stream_delivered, &stream_dropped}) {
     out.push_back(family->Build());
   }
   return out;

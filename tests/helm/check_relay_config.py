@@ -10,8 +10,8 @@ import sys
 import yaml
 
 TOP = {"relay_id", "grpc", "health", "metrics", "upstream", "statsd_metrics"}
-GRPC = {"listen", "insecure", "replay_bytes", "subscriber_queue_batches", "slow_subscriber",
-        "heartbeat_ms", "tls", "tokens"}
+GRPC = {"listen", "insecure", "replay_bytes", "subscriber_queue_batches",
+        "subscriber_queue_bytes", "slow_subscriber", "heartbeat_ms", "tls", "tokens"}
 UPSTREAM = {"pairs", "tls", "token_file", "reconnect_backoff_ms", "idle_timeout_ms"}
 STATSD = {"enabled", "histogram_buckets", "timer_unit", "mappings", "max_series"}
 
