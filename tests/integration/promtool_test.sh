@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # /metrics of a running ingestd passes `promtool check metrics` (Debian's prometheus
 # package): names, types, help texts and label syntax are what Prometheus expects. Both
-# backends: DPDK (net_pcap) and the kernel socket backend, which adds its own gauges.
+# backends: DPDK (net_pcap) and the kernel socket backend, which adds its own gauges;
+# the latter with a subscriber connected (`ingestctl tail`), whose per-subscriber series
+# are checked too.
 set -euo pipefail
 dir=${TEST_TMPDIR:-$(mktemp -d)}
 prefix="fh-promtool-$$"
 pid=""
+tail_pid=""
 cleanup() {
   [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true
+  [[ -n "$tail_pid" ]] && kill -KILL "$tail_pid" 2>/dev/null || true
   rm -rf "/var/run/dpdk/$prefix"
 }
 trap cleanup EXIT
 
-# start_node NAME: runs ingestd on $dir/NAME.yaml; sets pid and metrics (host:port).
+# start_node NAME: runs ingestd on $dir/NAME.yaml; sets pid, metrics and grpc (host:port).
 start_node() {
   mkfifo "$dir/$1.ready"
   node/ingestd --config="$dir/$1.yaml" >"$dir/$1.ready" 2>"$dir/$1.log" &
@@ -20,6 +24,7 @@ start_node() {
   local ready
   read -r -t 30 ready <"$dir/$1.ready"
   metrics=$(sed -E 's/.*metrics=([^ ]+).*/\1/' <<<"$ready")
+  grpc=$(sed -E 's/.*grpc=([^ ]+).*/\1/' <<<"$ready")
 }
 
 # scrape_until_received N: scrapes into $page until the node counted N packets (so
@@ -83,6 +88,14 @@ metrics:
   listen: 127.0.0.1:0
 YAML
 start_node kernel
+controlplane/ingestctl/ingestctl tail "$grpc" --name=promtool-sub --duration=60 \
+  >/dev/null 2>"$dir/tail.log" &
+tail_pid=$!
+for _ in $(seq 100); do
+  grep -q '^firehose_subscriber_lag_batches{subscriber="promtool-sub#' \
+    <<<"$(curl -fsS "http://$metrics/metrics")" && break
+  sleep 0.1
+done
 for i in $(seq 20); do echo "promtool.kernel:$i|c" >"/dev/udp/127.0.0.1/$udp_port"; done
 scrape_until_received 20
 promtool check metrics <<<"$page"
@@ -91,5 +104,14 @@ promtool check metrics <<<"$page"
 [[ $(grep -cE "^firehose_kernel_receive_queue_bytes\{queue=\"[01]\",udp_port=\"$udp_port\"\} " \
   <<<"$page") == 2 ]]
 [[ $(grep -cE '^firehose_kernel_receive_queue_limit_bytes\{[^}]*\} [1-9]' <<<"$page") == 2 ]]
+# Every per-subscriber series, for the one subscriber.
+for name in lag_batches queued_batches queued_bytes stream_delivered_records_total \
+  stream_dropped_records_total; do
+  [[ $(grep -cE "^firehose_subscriber_${name}\{subscriber=\"promtool-sub#[0-9]+\"\} " \
+    <<<"$page") == 1 ]] || { echo "no firehose_subscriber_$name for the subscriber" >&2; exit 1; }
+done
+kill -TERM "$tail_pid"
+wait "$tail_pid" || true
+tail_pid=""
 stop_node
 echo "2 passed, 0 failed"
