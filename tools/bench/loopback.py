@@ -126,6 +126,7 @@ metrics:
                                 stdout=subprocess.PIPE, text=True, preexec_fn=on_cpus(load_cpus))
     time.sleep(0.5)
     node_cpu_before, steal_before = process_cpu_seconds(node.process.pid), steal_seconds()
+    probe_cpu_before = process_cpu_seconds(listener.pid)
     sender = subprocess.Popen([replay, f"--pcap={pcap}", f"--port={port}",
                                f"--seconds={args.seconds}", f"--pps={pps}"],
                               stdout=subprocess.PIPE, text=True, preexec_fn=on_cpus(load_cpus))
@@ -134,6 +135,7 @@ metrics:
     # close it came to saturating it) and the vCPU time the host took back.
     node_cpu_share = (process_cpu_seconds(node.process.pid) - node_cpu_before) / sent["seconds"]
     steal_share = (steal_seconds() - steal_before) / sent["seconds"]
+    probe_cpu_share = (process_cpu_seconds(listener.pid) - probe_cpu_before) / sent["seconds"]
     probe_out = listener.communicate(timeout=args.seconds + 30)[0]
     identity = node.stop()
     wall = time.time() - wall_before
@@ -147,6 +149,7 @@ metrics:
     measured["host_wakeup_p99_us"] = worst_wakeup_p99(measured)
     measured["dropped"] = identity["dropped"] if identity else None
     measured["node_cpu_share"] = round(node_cpu_share, 3)
+    measured["probe_cpu_share"] = round(probe_cpu_share, 3)
     measured["steal_cpu_share"] = round(steal_share, 3)
     # CPUs' worth of other processes' time (approximate: per-tick accounting).
     measured["other_cpu_load"] = round(max(0.0, cpu_busy_seconds() - busy_before - ours) / wall,
@@ -156,8 +159,9 @@ metrics:
         f"P999 {measured['p999_us']:.0f} us over {measured['records']:,} records; "
         f"node dropped {measured['dropped']} packets (named reasons); "
         f"other processes used {measured['other_cpu_load']:.2f} CPUs meanwhile; "
-        f"the node used {node_cpu_share:.0%} of a CPU, the host took back {steal_share:.1%} "
-        f"of the vCPUs' time; "
+        f"the node used {node_cpu_share:.0%} of a CPU, the probe {probe_cpu_share:.0%}, "
+        f"the host took back "
+        f"{steal_share:.1%} of the vCPUs' time; "
         f"host wake-up P99 up to {measured['host_wakeup_p99_us']:.0f} us around the run")
     if measured.get("uncounted"):
         log(f"   latency {label}: {measured['uncounted']:,} records arrived after the probe's "
