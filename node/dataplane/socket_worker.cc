@@ -43,11 +43,29 @@ SocketWorker::SocketWorker(uint16_t queue_id, batch::Batcher* batcher,
                            const SocketWorkerOptions& options)
     : queue_id_(queue_id),
       batcher_(batcher),
-      recv_batch_(std::max(1, options.recv_batch)),
+      recv_batch_(std::clamp(options.recv_batch, 1, 256)),
       idle_wait_nanos_(std::max<int64_t>(1, options.idle_wait_nanos)) {
-  buffers_.resize(static_cast<size_t>(recv_batch_) * kMaxDatagram);
-  controls_.resize(static_cast<size_t>(recv_batch_) * kControlBytes);
-  addresses_.resize(static_cast<size_t>(recv_batch_) * sizeof(sockaddr_in6));
+  const auto batch = static_cast<size_t>(recv_batch_);
+  buffers_.resize(batch * kMaxDatagram);
+  controls_.resize(batch * kControlBytes);
+  addresses_.resize(batch * sizeof(sockaddr_in6));
+  iovs_.resize(batch);
+  messages_.resize(batch);
+  for (size_t i = 0; i < batch; ++i) {
+    iovs_[i] = {buffers_.data() + i * kMaxDatagram, kMaxDatagram};
+    msghdr& header = messages_[i].msg_hdr;
+    header = {};
+    header.msg_iov = &iovs_[i];
+    header.msg_iovlen = 1;
+    header.msg_name = addresses_.data() + i * sizeof(sockaddr_in6);
+    header.msg_control = controls_.data() + i * kControlBytes;
+    ResetLengths(header);
+  }
+}
+
+void SocketWorker::ResetLengths(msghdr& header) {
+  header.msg_namelen = sizeof(sockaddr_in6);
+  header.msg_controllen = kControlBytes;
 }
 
 SocketWorker::~SocketWorker() {
@@ -147,32 +165,20 @@ double SocketWorker::cpu_seconds() const {
 }
 
 int SocketWorker::ReceiveOnce(Endpoint& endpoint) {
-  // The scratch vectors are sized in the constructor; the message headers live on the
-  // stack and are rebuilt each call because recvmmsg writes lengths into them.
-  mmsghdr messages[256];
-  iovec iovs[256];
-  const int batch = std::min(recv_batch_, 256);
-  for (int i = 0; i < batch; ++i) {
-    iovs[i] = {buffers_.data() + static_cast<size_t>(i) * kMaxDatagram, kMaxDatagram};
-    messages[i].msg_hdr = {};
-    messages[i].msg_hdr.msg_iov = &iovs[i];
-    messages[i].msg_hdr.msg_iovlen = 1;
-    messages[i].msg_hdr.msg_name =
-        addresses_.data() + static_cast<size_t>(i) * sizeof(sockaddr_in6);
-    messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
-    messages[i].msg_hdr.msg_control = controls_.data() + static_cast<size_t>(i) * kControlBytes;
-    messages[i].msg_hdr.msg_controllen = kControlBytes;
-  }
-  const int received = recvmmsg(endpoint.fd, messages, batch, MSG_DONTWAIT, nullptr);
+  // The headers were built once (constructor); recvmmsg only writes into the ones it
+  // fills, and of their inputs only the two lengths, which are put back below. Rebuilding
+  // all recv_batch of them per call cost more than the datagrams a call usually brings
+  // when the worker keeps up (a few), ~6 % of the node's CPU at full rate.
+  const int received = recvmmsg(endpoint.fd, messages_.data(), static_cast<unsigned>(recv_batch_),
+                                MSG_DONTWAIT, nullptr);
   if (received <= 0) return 0;
   const int64_t now = RealtimeNanos();
   for (int i = 0; i < received; ++i) {
-    const msghdr& header = messages[i].msg_hdr;
+    msghdr& header = messages_[i].msg_hdr;
     PacketMeta meta;
     meta.receive_unix_nanos = now;
     meta.destination_port = endpoint.port;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr;
-         c = CMSG_NXTHDR(const_cast<msghdr*>(&header), c)) {
+    for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
       if (c->cmsg_level != SOL_SOCKET) continue;
       if (c->cmsg_type == SO_TIMESTAMPNS) {
         timespec ts;
@@ -187,6 +193,8 @@ int SocketWorker::ReceiveOnce(Endpoint& endpoint) {
         counters_.worker_drops[static_cast<int>(WorkerDrop::kKernelReceiveBuffer)].Add(dropped);
       }
     }
+    const uint32_t length = messages_[i].msg_len;
+    const bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
     const auto* from = static_cast<const sockaddr*>(header.msg_name);
     if (from->sa_family == AF_INET) {
       const auto* v4 = reinterpret_cast<const sockaddr_in*>(from);
@@ -199,15 +207,15 @@ int SocketWorker::ReceiveOnce(Endpoint& endpoint) {
       meta.source_address_len = 16;
       meta.source_port = ntohs(v6->sin6_port);
     }
-    const uint32_t length = messages[i].msg_len;
+    ResetLengths(header);  // read out; ready for the next call
     counters_.rx_packets.Increment();
     counters_.rx_bytes.Add(length);
-    if (header.msg_flags & MSG_TRUNC) {
+    if (truncated) {
       counters_.worker_drops[static_cast<int>(WorkerDrop::kTruncatedDatagram)].Increment();
       continue;
     }
     counters_.delivered.Increment();
-    endpoint.decoder->Decode(std::string_view(static_cast<const char*>(iovs[i].iov_base), length),
+    endpoint.decoder->Decode(std::string_view(static_cast<const char*>(iovs_[i].iov_base), length),
                              meta, *batcher_);
   }
   batcher_->FlushIfDue(now);

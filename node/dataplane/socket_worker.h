@@ -12,6 +12,7 @@
 #define FIREHOSE_NODE_DATAPLANE_SOCKET_WORKER_H_
 
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cstdint>
@@ -81,16 +82,21 @@ class SocketWorker {
   SocketWorker(uint16_t queue_id, batch::Batcher* batcher, const SocketWorkerOptions& options);
   // Drains one socket once; returns the datagrams received.
   int ReceiveOnce(Endpoint& endpoint);
+  // Puts back the input lengths of a header that recvmmsg has written into.
+  static void ResetLengths(msghdr& header);
 
   const uint16_t queue_id_;
   batch::Batcher* const batcher_;
   const int recv_batch_;
   const int64_t idle_wait_nanos_;
   std::vector<Endpoint> endpoints_;
-  // recvmmsg scratch, allocated once.
+  // recvmmsg scratch, allocated and wired together once: datagram, sender address and
+  // control buffers, and the headers pointing into them.
   std::vector<char> buffers_;
   std::vector<char> controls_;
   std::vector<char> addresses_;
+  std::vector<iovec> iovs_;
+  std::vector<mmsghdr> messages_;
   QueueCounters counters_;
   TemplateMailbox templates_;
   std::atomic<bool> running_{false};

@@ -135,7 +135,9 @@ TEST(SocketWorkerTest, KernelReceiveBufferDropsAreCountedExactly) {
   for (int i = 0; i < kBurst; ++i) sender.Send(payload);
   f.Start();
   // SO_RXQ_OVFL reports the drop total on datagrams queued after the drops, so send one
-  // more once the worker has drained what the buffer held.
+  // more once the worker has drained what the buffer held. (That datagram lands in a
+  // recvmmsg header that earlier ones, timestamp only, shrank: the count is lost unless
+  // the worker puts each header's control length back after reading it.)
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   uint64_t last = 0;
   while (std::chrono::steady_clock::now() < deadline) {
