@@ -8,6 +8,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
+#include "node/export/health_service.h"
 #include "proto/firehose/v1/ingest.grpc.pb.h"
 
 namespace firehose::relay {
@@ -24,10 +25,9 @@ class WithoutPlugins : public grpc::ServerBuilderOption {
   }
 };
 
-// gRPC adds its default health service only to a server that already polls for
-// synchronous calls, and refuses to build a server with nothing to poll. The generated
-// Ingest base class is such a service with no behaviour: its Subscribe answers
-// UNIMPLEMENTED, as a server without it would, and without reflection nothing lists it.
+// The generated Ingest base class, registered so that the port answers Subscribe with
+// UNIMPLEMENTED by name, as the main port's base would: a service with no behaviour, and
+// without reflection nothing lists it.
 v1::Ingest::Service* Unimplemented() {
   static auto* const service = new v1::Ingest::Service();
   return service;
@@ -36,10 +36,8 @@ v1::Ingest::Service* Unimplemented() {
 }  // namespace
 
 absl::StatusOr<exporter::StartedServer> StartHealthServer(const std::string& listen) {
-  // Process-wide switch read by the next ServerBuilder: the default health service is
-  // what this server is for.
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
+  exporter::AddHealthService(builder);  // what this server is for
   int selected_port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &selected_port);
   builder.SetOption(std::make_unique<WithoutPlugins>());
@@ -54,8 +52,8 @@ absl::StatusOr<exporter::StartedServer> StartHealthServer(const std::string& lis
     return absl::UnavailableError(absl::StrCat("cannot serve gRPC health on ", listen,
                                                " (health.listen): address in use or not local?"));
   }
-  // The default health service answers SERVING for "" until told otherwise; the relay
-  // says when it is alive and ready.
+  // The health service answers SERVING for "" until told otherwise; the relay says when
+  // it is alive and ready.
   started.server->GetHealthCheckService()->SetServingStatus(false);
   started.address = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", selected_port);
   return started;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "node/export/health_service.h"
 
 namespace firehose::exporter {
 namespace {
@@ -46,11 +47,11 @@ absl::StatusOr<StartedServer> StartGrpcServer(const GrpcServerOptions& options,
                                               grpc::Service* service) {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
-  // Both are process-wide switches read by the next ServerBuilder; setting them again
-  // for a second server (tests) is harmless.
-  grpc::EnableDefaultHealthCheckService(true);
+  // A process-wide switch read by the next ServerBuilder; setting it again for a second
+  // server (tests) is harmless.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  AddHealthService(builder);  // synchronous, not gRPC's default (health_service.h)
   int selected_port = 0;
   builder.AddListeningPort(options.listen, *credentials, &selected_port);
   builder.RegisterService(service);
