@@ -45,11 +45,6 @@ void HealthService::Shutdown() {
   ++version_;
 }
 
-void HealthService::WakeWatchers() {
-  absl::MutexLock lock(&mu_);
-  ++version_;
-}
-
 HealthService::Status HealthService::StatusOfLocked(const std::string& service) const {
   auto it = serving_.find(service);
   if (it == serving_.end()) return HealthCheckResponse::SERVICE_UNKNOWN;

@@ -52,10 +52,6 @@ class HealthService final : public grpc::HealthCheckServiceInterface,
                      grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) override
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Makes a Watch that is waiting look again (at its client's cancellation, too) now
-  // rather than at its next poll: for the server's shutdown, which waits for handlers.
-  void WakeWatchers() ABSL_LOCKS_EXCLUDED(mu_);
-
  private:
   using Status = grpc::health::v1::HealthCheckResponse::ServingStatus;
   Status StatusOfLocked(const std::string& service) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
