@@ -15,6 +15,7 @@
 #include "grpcpp/grpcpp.h"
 #include "node/common/mutex_checks.h"
 #include "proto/firehose/v1/ingest.grpc.pb.h"
+#include "tools/bench/sample_stats.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:50051", "ingestd's gRPC address.");
 ABSL_FLAG(double, seconds, 10, "How long to listen.");
@@ -22,18 +23,9 @@ ABSL_FLAG(double, skip_seconds, 1, "Records arriving in this first part are not 
 
 namespace {
 
-int64_t RealtimeNanos() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
+using firehose::bench::Percentile;
 
-double Percentile(std::vector<int64_t>& values, double p) {
-  if (values.empty()) return 0;
-  const size_t k = std::min(values.size() - 1, static_cast<size_t>(p * values.size()));
-  std::nth_element(values.begin(), values.begin() + static_cast<long>(k), values.end());
-  return static_cast<double>(values[k]);
-}
+int64_t RealtimeNanos() { return firehose::bench::ClockNanos(CLOCK_REALTIME); }
 
 }  // namespace
 

@@ -25,6 +25,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "tools/bench/sample_stats.h"
 
 ABSL_FLAG(std::string, cpus, "0", "Comma-separated CPUs to measure, one thread each.");
 ABSL_FLAG(double, seconds, 1, "How long to measure (bounded: at most 60).");
@@ -32,11 +33,7 @@ ABSL_FLAG(int64_t, interval_us, 200, "How long each sleep asks for, 1..999999.")
 
 namespace {
 
-int64_t MonotonicNanos() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
+int64_t MonotonicNanos() { return firehose::bench::ClockNanos(CLOCK_MONOTONIC); }
 
 // Overshoots in nanoseconds of each wake-up, on `cpu`, until `deadline`.
 std::vector<int64_t> MeasureOn(int cpu, int64_t interval_nanos, int64_t deadline) {
@@ -62,11 +59,7 @@ std::vector<int64_t> MeasureOn(int cpu, int64_t interval_nanos, int64_t deadline
 }
 
 double PercentileMicros(std::vector<int64_t>& values, double p) {
-  if (values.empty()) return 0;
-  const size_t k =
-      std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())));
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
-  return static_cast<double>(values[k]) / 1000.0;
+  return firehose::bench::Percentile(values, p) / 1000.0;
 }
 
 }  // namespace
