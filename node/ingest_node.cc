@@ -124,6 +124,7 @@ absl::Status IngestNode::StartKernelPath(const config::IngestConfig& config) {
   options.bind_address = config.kernel.bind_address;
   options.rcvbuf_bytes = static_cast<int>(config.kernel.rcvbuf_bytes);
   options.recv_batch = static_cast<int>(config.kernel.recv_batch);
+  options.coalesce_nanos = int64_t{config.kernel.coalesce_us} * 1000;
   for (uint32_t i = 0; i < config.kernel.workers; ++i) {
     Worker worker;
     worker.port_name = "kernel";
@@ -139,8 +140,9 @@ absl::Status IngestNode::StartKernelPath(const config::IngestConfig& config) {
     worker.socket = *std::move(socket);
     workers_.push_back(std::move(worker));
   }
-  spdlog::info("kernel backend: {} worker(s) on {} (SO_REUSEPORT, recvmmsg x{})",
-               config.kernel.workers, config.kernel.bind_address, config.kernel.recv_batch);
+  spdlog::info("kernel backend: {} worker(s) on {} (SO_REUSEPORT, recvmmsg x{}, coalesce {} us)",
+               config.kernel.workers, config.kernel.bind_address, config.kernel.recv_batch,
+               config.kernel.coalesce_us);
   return absl::OkStatus();
 }
 

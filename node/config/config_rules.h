@@ -53,6 +53,7 @@ inline constexpr Range kHeartbeatMs{100, 60000};
 inline constexpr Range kKernelWorkers{1, 64};
 inline constexpr Range kRcvbuf{65536, 1u << 30};
 inline constexpr Range kRecvBatch{1, 256};
+inline constexpr Range kCoalesceUs{0, 1000};
 
 // net::kMaxHostAddresses: the responder's fixed table.
 inline constexpr size_t kMaxPortAddresses = 8;

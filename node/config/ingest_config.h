@@ -200,6 +200,10 @@ struct IngestConfig {
     uint32_t rcvbuf_bytes = 8 << 20;
     // YAML `kernel.recv_batch`: datagrams per recvmmsg call, 1..256. Default 64.
     uint32_t recv_batch = 64;
+    // YAML `kernel.coalesce_us`: after a receive that found several datagrams waiting
+    // and drained the socket, wait this long for more to gather before the next, 0..1000;
+    // 0 never waits. Default 50.
+    uint32_t coalesce_us = 50;
   };
   KernelBackend kernel;
 };

@@ -495,8 +495,8 @@ absl::Status Reader::ReadMetrics(const YAML::Node& node, IngestConfig* config) c
 }
 
 absl::Status Reader::ReadKernel(const YAML::Node& node, IngestConfig* config) const {
-  FIREHOSE_RETURN_IF_ERROR(
-      CheckFields(node, "kernel", {"bind_address", "workers", "rcvbuf_bytes", "recv_batch"}));
+  FIREHOSE_RETURN_IF_ERROR(CheckFields(
+      node, "kernel", {"bind_address", "workers", "rcvbuf_bytes", "recv_batch", "coalesce_us"}));
   IngestConfig::KernelBackend& k = config->kernel;
   if (auto v = Field(node, "bind_address")) {
     FIREHOSE_RETURN_IF_ERROR(ReadString(*v, "kernel.bind_address", &k.bind_address));
@@ -509,6 +509,9 @@ absl::Status Reader::ReadKernel(const YAML::Node& node, IngestConfig* config) co
   }
   if (auto v = Field(node, "recv_batch")) {
     FIREHOSE_RETURN_IF_ERROR(ReadUnsigned(*v, "kernel.recv_batch", kRecvBatch, &k.recv_batch));
+  }
+  if (auto v = Field(node, "coalesce_us")) {
+    FIREHOSE_RETURN_IF_ERROR(ReadUnsigned(*v, "kernel.coalesce_us", kCoalesceUs, &k.coalesce_us));
   }
   return absl::OkStatus();
 }

@@ -388,7 +388,7 @@ TEST(PortNetConfigTest, BadAddressOrChecksumFlagNamesFileAndField) {
 TEST(KernelBackendConfigTest, KernelBackendNeedsNoPorts) {
   absl::StatusOr<IngestConfig> config = ParseIngestConfig(
       "node_id: k\nbackend: kernel\nkernel:\n  bind_address: 127.0.0.1\n  workers: 2\n"
-      "  rcvbuf_bytes: 1048576\n  recv_batch: 32\n",
+      "  rcvbuf_bytes: 1048576\n  recv_batch: 32\n  coalesce_us: 0\n",
       "k.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->backend, IngestConfig::Backend::kKernel);
@@ -396,6 +396,7 @@ TEST(KernelBackendConfigTest, KernelBackendNeedsNoPorts) {
   EXPECT_EQ(config->kernel.workers, 2u);
   EXPECT_EQ(config->kernel.rcvbuf_bytes, 1048576u);
   EXPECT_EQ(config->kernel.recv_batch, 32u);
+  EXPECT_EQ(config->kernel.coalesce_us, 0u);
   EXPECT_TRUE(config->ports.empty());
 }
 
@@ -410,6 +411,11 @@ TEST(KernelBackendConfigTest, ErrorsNameFileAndField) {
   ASSERT_FALSE(bad_workers.ok());
   EXPECT_THAT(std::string(bad_workers.status().message()),
               ::testing::HasSubstr("k.yaml: kernel.workers"));
+  absl::StatusOr<IngestConfig> bad_coalesce =
+      ParseIngestConfig("node_id: k\nbackend: kernel\nkernel:\n  coalesce_us: 5000\n", "k.yaml");
+  ASSERT_FALSE(bad_coalesce.ok());
+  EXPECT_THAT(std::string(bad_coalesce.status().message()),
+              ::testing::HasSubstr("k.yaml: kernel.coalesce_us"));
   absl::StatusOr<IngestConfig> no_ports = ParseIngestConfig("node_id: k\n", "k.yaml");
   ASSERT_FALSE(no_ports.ok());
   EXPECT_THAT(std::string(no_ports.status().message()), ::testing::HasSubstr("ports"));

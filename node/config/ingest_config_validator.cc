@@ -323,6 +323,8 @@ absl::Status ValidateIngestConfig(const IngestConfig& config, std::string_view s
         CheckRange(source, "kernel.rcvbuf_bytes", kRcvbuf, config.kernel.rcvbuf_bytes));
     FIREHOSE_RETURN_IF_ERROR(
         CheckRange(source, "kernel.recv_batch", kRecvBatch, config.kernel.recv_batch));
+    FIREHOSE_RETURN_IF_ERROR(
+        CheckRange(source, "kernel.coalesce_us", kCoalesceUs, config.kernel.coalesce_us));
   }
 
   if (config.udp_decoders.empty()) {

@@ -77,6 +77,8 @@ struct alignas(64) QueueCounters {
   RelaxedCounter gratuitous_arps_sent;
   RelaxedCounter unsolicited_nas_sent;  // IPv6 service address announcements
   RelaxedCounter empty_polls;
+  // Kernel backend: waits of kernel.coalesce_us for datagrams to gather (SocketWorker).
+  RelaxedCounter coalesce_waits;
 };
 
 struct DecoderRoute {

@@ -44,7 +44,8 @@ SocketWorker::SocketWorker(uint16_t queue_id, batch::Batcher* batcher,
     : queue_id_(queue_id),
       batcher_(batcher),
       recv_batch_(std::clamp(options.recv_batch, 1, 256)),
-      idle_wait_nanos_(std::max<int64_t>(1, options.idle_wait_nanos)) {
+      idle_wait_nanos_(std::max<int64_t>(1, options.idle_wait_nanos)),
+      coalesce_nanos_(std::max<int64_t>(0, options.coalesce_nanos)) {
   const auto batch = static_cast<size_t>(recv_batch_);
   buffers_.resize(batch * kMaxDatagram);
   controls_.resize(batch * kControlBytes);
@@ -222,6 +223,15 @@ int SocketWorker::ReceiveOnce(Endpoint& endpoint) {
   return received;
 }
 
+void SocketWorker::Coalesce() {
+  const int64_t wait = std::min(coalesce_nanos_, batcher_->FlushDeadline() - RealtimeNanos());
+  if (wait <= 0) return;  // the partial batch is due: the next receive flushes it
+  counters_.coalesce_waits.Increment();
+  const timespec duration = {static_cast<time_t>(wait / 1'000'000'000),
+                             static_cast<long>(wait % 1'000'000'000)};
+  clock_nanosleep(CLOCK_MONOTONIC, 0, &duration, nullptr);
+}
+
 void SocketWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& stop) {
   thread_ = pthread_self();
   running_.store(true, std::memory_order_release);
@@ -233,9 +243,16 @@ void SocketWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& sto
   for (const Endpoint& e : endpoints_) fds.push_back({e.fd, POLLIN, 0});
   while (!stop.load(std::memory_order_relaxed)) {
     int received = 0;
+    bool drained = true;  // no socket filled a whole recvmmsg: none has more waiting
     templates_.Poll();
-    for (Endpoint& e : endpoints_) received += ReceiveOnce(e);
-    if (received == 0) {
+    for (Endpoint& e : endpoints_) {
+      const int got = ReceiveOnce(e);
+      received += got;
+      drained = drained && got < recv_batch_;
+    }
+    if (drained && received >= kCoalesceMinDatagrams && coalesce_nanos_ > 0) {
+      Coalesce();
+    } else if (received == 0) {
       counters_.empty_polls.Increment();
       const int64_t now = RealtimeNanos();
       batcher_->FlushIfDue(now);

@@ -34,7 +34,18 @@ struct SocketWorkerOptions {
   // Longest idle sleep: bounds how long a stop request goes unnoticed. A datagram or the
   // partial batch's flush deadline ends the sleep earlier.
   int64_t idle_wait_nanos = 1'000'000;
+  // How long to let datagrams gather after a receive that found the socket busy (at
+  // least kCoalesceMinDatagrams waiting) but drained it; 0 never waits. Without it the
+  // worker runs in step with a fast sender, one or two datagrams per recvmmsg, and spends
+  // most of its CPU entering and leaving the kernel and contending with the sender for
+  // the socket's queue. Never waits past the partial batch's flush deadline.
+  int64_t coalesce_nanos = 50'000;
 };
+
+// A receive that brought fewer datagrams than this does not wait: the sender is slow
+// enough that the worker keeps up one datagram at a time, and waiting would only add
+// latency.
+inline constexpr int kCoalesceMinDatagrams = 4;
 
 class SocketWorker {
  public:
@@ -82,6 +93,9 @@ class SocketWorker {
   SocketWorker(uint16_t queue_id, batch::Batcher* batcher, const SocketWorkerOptions& options);
   // Drains one socket once; returns the datagrams received.
   int ReceiveOnce(Endpoint& endpoint);
+  // Sleeps up to coalesce_nanos_ (at most until the flush deadline) so that the next
+  // receives find datagrams gathered; counts it.
+  void Coalesce();
   // Puts back the input lengths of a header that recvmmsg has written into.
   static void ResetLengths(msghdr& header);
 
@@ -89,6 +103,7 @@ class SocketWorker {
   batch::Batcher* const batcher_;
   const int recv_batch_;
   const int64_t idle_wait_nanos_;
+  const int64_t coalesce_nanos_;
   std::vector<Endpoint> endpoints_;
   // recvmmsg scratch, allocated and wired together once: datagram, sender address and
   // control buffers, and the headers pointing into them.

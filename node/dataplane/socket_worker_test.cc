@@ -39,14 +39,17 @@ class Sender {
 };
 
 struct Fixture {
-  explicit Fixture(int rcvbuf, int64_t idle_wait_nanos = 1'000'000)
-      : batcher(0, batch::BatchLimits{1024, 1 << 20}, 8, 1'000'000) {
+  explicit Fixture(int rcvbuf, int64_t idle_wait_nanos = 1'000'000,
+                   int64_t coalesce_nanos = SocketWorkerOptions().coalesce_nanos,
+                   int64_t max_delay_nanos = 1'000'000)
+      : batcher(0, batch::BatchLimits{1024, 1 << 20}, 8, max_delay_nanos) {
     decoder = *decode::MakeDecoder("statsd");
     SocketWorkerOptions options;
     options.bind_address = "127.0.0.1";
     options.rcvbuf_bytes = rcvbuf;
     options.recv_batch = 16;
     options.idle_wait_nanos = idle_wait_nanos;
+    options.coalesce_nanos = coalesce_nanos;
     auto opened = SocketWorker::Open(0, {{0, decoder.get()}}, &batcher, options);
     EXPECT_TRUE(opened.ok()) << opened.status();
     worker = *std::move(opened);
@@ -124,6 +127,52 @@ TEST(SocketWorkerTest, PartialBatchLeavesOnItsDeadlineWithoutFurtherDatagrams) {
   ASSERT_NE(batch, nullptr) << "the partial batch was not flushed on its deadline";
   EXPECT_EQ(batch->record_count(), 1u);
   EXPECT_EQ(f.batcher.counters().flushes_on_delay.Get(), 1u);
+  f.batcher.Release(batch);
+}
+
+// Datagrams queued before the worker starts are what a busy socket looks like: the first
+// receive brings several (fewer than recv_batch, 16 here) and drains the socket, so the
+// worker waits for more to gather instead of going straight back to the kernel.
+TEST(SocketWorkerTest, WaitsForDatagramsToGatherAfterABusyReceive) {
+  for (const int64_t coalesce : {int64_t{50'000}, int64_t{0}}) {
+    Fixture f(1 << 20, 1'000'000, coalesce);
+    Sender sender(f.port);
+    constexpr int kDatagrams = 8;
+    static_assert(kDatagrams >= kCoalesceMinDatagrams);
+    for (int i = 0; i < kDatagrams; ++i) sender.Send("gathered:1|c");
+    f.Start();
+    ASSERT_TRUE(f.WaitForPackets(kDatagrams));
+    f.StopAndJoin();
+    const QueueCounters& c = f.worker->counters();
+    EXPECT_EQ(c.delivered.Get(), static_cast<uint64_t>(kDatagrams));
+    if (coalesce > 0) {
+      EXPECT_GE(c.coalesce_waits.Get(), 1u);
+    } else {
+      EXPECT_EQ(c.coalesce_waits.Get(), 0u) << "coalesce_nanos 0 must never wait";
+    }
+  }
+}
+
+// The wait for datagrams to gather ends at the partial batch's flush deadline: with a
+// 60 s wait and a 2 s delay the batch still leaves after about 2 s.
+TEST(SocketWorkerTest, GatheringNeverHoldsAPartialBatchPastItsDeadline) {
+  constexpr int64_t kCoalesce = 60'000'000'000;
+  constexpr int64_t kMaxDelay = 2'000'000'000;
+  Fixture f(1 << 20, 1'000'000, kCoalesce, kMaxDelay);
+  Sender sender(f.port);
+  for (int i = 0; i < 8; ++i) sender.Send("deadline:1|c");
+  f.Start();
+  batch::BatchBuilder* batch = nullptr;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (batch == nullptr && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    batch = f.batcher.TakeFull();
+  }
+  f.StopAndJoin();
+  ASSERT_NE(batch, nullptr) << "the wait to gather datagrams outlived the flush deadline";
+  EXPECT_EQ(batch->record_count(), 8u);
+  EXPECT_EQ(f.batcher.counters().flushes_on_delay.Get(), 1u);
+  EXPECT_EQ(f.worker->counters().coalesce_waits.Get(), 1u);
   f.batcher.Release(batch);
 }
 

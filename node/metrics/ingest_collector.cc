@@ -60,6 +60,11 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
             "Kernel backend: the socket receive queue's limit (kernel.rcvbuf_bytes as the "
             "kernel applied it); past it datagrams are dropped as reason kernel_rcvbuf.");
 
+  auto coalesce_waits =
+      Counter("firehose_kernel_coalesce_waits_total",
+              "Kernel backend: times a worker found several datagrams waiting, drained them "
+              "and waited kernel.coalesce_us for more to gather before its next receive.");
+
   for (const WorkerSources& w : sources_.workers) {
     const std::string queue = std::to_string(w.queue_id);
     const dataplane::QueueCounters& c = *w.counters;
@@ -120,6 +125,7 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
                              static_cast<double>(b.flush_delay_sum_nanos.Get()) * 1e-9, 1e-6);
     worker_cpu.Add({{"port", w.port_name}, {"queue", queue}}, w.cpu_seconds());
     if (w.receive_queues) {
+      coalesce_waits.Add({{"port", w.port_name}, {"queue", queue}}, c.coalesce_waits.Get());
       for (const dataplane::SocketWorker::ReceiveQueue& q : w.receive_queues()) {
         const std::string udp_port = std::to_string(q.udp_port);
         socket_queued.Add({{"queue", queue}, {"udp_port", udp_port}},
@@ -133,7 +139,8 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
        {&rx_packets,     &rx_bytes,      &delivered,       &dropped,       &decoder_records,
         &decoder_errors, &batch_records, &batch_dropped,   &handed_off,    &export_wakeups,
         &flushes,        &occupancy,     &worker_cpu,      &batch_size,    &flush_delay,
-        &answered,       &garps,         &unsolicited_nas, &socket_queued, &socket_limit}) {
+        &answered,       &garps,         &unsolicited_nas, &socket_queued, &socket_limit,
+        &coalesce_waits}) {
     out.push_back(family->Build());
   }
 

@@ -104,6 +104,9 @@ promtool check metrics <<<"$page"
 [[ $(grep -cE "^firehose_kernel_receive_queue_bytes\{queue=\"[01]\",udp_port=\"$udp_port\"\} " \
   <<<"$page") == 2 ]]
 [[ $(grep -cE '^firehose_kernel_receive_queue_limit_bytes\{[^}]*\} [1-9]' <<<"$page") == 2 ]]
+# One coalescing counter per kernel worker (none for a DPDK queue).
+[[ $(grep -cE '^firehose_kernel_coalesce_waits_total\{port="kernel",queue="[01]"\} ' \
+  <<<"$page") == 2 ]]
 # Every per-subscriber series, for the one subscriber.
 for name in lag_batches queued_batches queued_bytes stream_delivered_records_total \
   stream_dropped_records_total; do
