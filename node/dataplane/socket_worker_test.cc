@@ -132,10 +132,13 @@ TEST(SocketWorkerTest, PartialBatchLeavesOnItsDeadlineWithoutFurtherDatagrams) {
 
 // Datagrams queued before the worker starts are what a busy socket looks like: the first
 // receive brings several (fewer than recv_batch, 16 here) and drains the socket, so the
-// worker waits for more to gather instead of going straight back to the kernel.
+// worker waits for more to gather instead of going straight back to the kernel. The
+// batch delay is long so that a slow thread start cannot make the batch due (a due batch
+// ends the wait before it starts).
 TEST(SocketWorkerTest, WaitsForDatagramsToGatherAfterABusyReceive) {
+  constexpr int64_t kMaxDelay = 60'000'000'000;
   for (const int64_t coalesce : {int64_t{50'000}, int64_t{0}}) {
-    Fixture f(1 << 20, 1'000'000, coalesce);
+    Fixture f(1 << 20, 1'000'000, coalesce, kMaxDelay);
     Sender sender(f.port);
     constexpr int kDatagrams = 8;
     static_assert(kDatagrams >= kCoalesceMinDatagrams);
