@@ -41,14 +41,20 @@ metrics:
         # Valid statsd only: every drop in the window is the kernel's (kernel_rcvbuf).
         rcvbuf = (after.get("firehose_rx_dropped_packets_total", 0)
                   - before.get("firehose_rx_dropped_packets_total", 0))
+        # Waits for datagrams to gather (kernel.coalesce_us): with few, the worker read
+        # about one datagram per recvmmsg call and paid the call's cost for each.
+        waits = (after.get("firehose_kernel_coalesce_waits_total", 0)
+                 - before.get("firehose_kernel_coalesce_waits_total", 0))
         rates.append(packets / cpu)
         received = identity["received"] if identity else 0
         results.append({"sent": sent["sent"], "received": received,
                         "received_fraction": received / max(sent["sent"], 1),
-                        "dropped_in_window": rcvbuf, "identity": identity})
+                        "dropped_in_window": rcvbuf, "coalesce_waits_in_window": waits,
+                        "identity": identity})
         log(f"   kernel run {run + 1}: {packets / cpu:,.0f} packets per receiver CPU-second, "
             f"{rcvbuf:,.0f} dropped (kernel_rcvbuf) in the window, "
-            f"{received:,}/{sent['sent']:,} received")
+            f"{received:,}/{sent['sent']:,} received, {waits:,.0f} waits for datagrams to "
+            f"gather ({packets / max(waits, 1):,.0f} packets per wait)")
     return summarize(rates), results
 
 
