@@ -18,8 +18,9 @@ typical length with tags, 1500 distinct names, three lines per packet) it measur
   testpmd  dpdk-testpmd --forward-mode=rxonly on the same vdev: the PMD's own ceiling,
            packets per forwarding-lcore CPU-second (/proc/PID/task/TID/stat).
   kernel   ingestd's kernel socket backend, one worker, fed over loopback by
-           tools/bench/udp_replay: packets per receiver CPU-second, and the kernel's
-           receive-buffer drops.
+           tools/bench/udp_replay: packets per receiver CPU-second, the kernel's
+           receive-buffer drops, and the worker's waits for datagrams to gather
+           (kernel.coalesce_us, its default here).
   memory   ingestd's RSS growth over a --soak-seconds run after --memory-warmup, sampled
            every second, with a 1 MiB replay ring, with the default 64 MiB one, and
            with the default ring and --memory-subscribers prefix-filtered subscribers.
