@@ -18,7 +18,8 @@ typical length with tags, 1500 distinct names, three lines per packet) it measur
   testpmd  dpdk-testpmd --forward-mode=rxonly on the same vdev: the PMD's own ceiling,
            packets per forwarding-lcore CPU-second (/proc/PID/task/TID/stat).
   kernel   ingestd's kernel socket backend, one worker, fed over loopback by
-           tools/bench/udp_replay: packets per receiver CPU-second, the kernel's
+           tools/bench/udp_replay: packets per receiver CPU-second (and per CPU-second
+           of the whole process, to set beside the peers), the kernel's
            receive-buffer drops, and the worker's waits for datagrams to gather
            (kernel.coalesce_us, its default here).
   memory   ingestd's RSS growth over a --soak-seconds run after --memory-warmup, sampled
@@ -183,7 +184,7 @@ def main():
             results["testpmd_rxonly_pps_per_cpu_s"] = results["testpmd"]["median"]
         if "kernel" not in skip:
             log("== kernel backend over loopback")
-            results["kernel"], results["kernel_runs"] = bench_kernel(
+            results["kernel"], results["kernel_process"], results["kernel_runs"] = bench_kernel(
                 ingestd, replay, pcap, args, workdir)
             results["kernel_pps_per_cpu_s"] = results["kernel"]["median"]
         if "peers" not in skip:

@@ -12,9 +12,10 @@ backend (same capture, as fast as the sender can, same duration). Per run we rec
   cpu_seconds     utime + stime of the whole peer process (/proc/PID/stat, all threads:
                   receive, parse, aggregate, flush) from just before the sender starts
                   until the socket has drained.
-  pps_per_cpu_s   received / cpu_seconds. The kernel backend's figure charges only
-                  ingestd's receive thread (which decodes and batches too); a peer is
-                  charged its whole process, since its work is spread over threads.
+  pps_per_cpu_s   received / cpu_seconds. The kernel backend's headline figure charges
+                  only ingestd's receive thread (which decodes and batches too), to compare
+                  with the DPDK worker; its kernel_process figure charges the whole ingestd
+                  process, as a peer is charged, to compare with the peers.
 
 Peers keep their default socket receive buffer (neither has an option for it). They are
 Debian packages that `make bench` installs on first use (see ensure_installed); on a host

@@ -12,7 +12,8 @@ def print_table(results, out_dir):
     print(f"{'path':<34}{'median':>14}{'min':>14}{'max':>14}")
     for key, label in (("dpdk", "ingestd DPDK (pkts/worker CPU-s)"),
                        ("testpmd", "testpmd rxonly (pkts/lcore CPU-s)"),
-                       ("kernel", "ingestd kernel (pkts/recv CPU-s)")):
+                       ("kernel", "ingestd kernel (pkts/recv CPU-s)"),
+                       ("kernel_process", "  … per whole-process CPU-s")):
         if key in results:
             r = results[key]
             print(f"{label:<34}{r['median']:>14,.0f}{r['min']:>14,.0f}{r['max']:>14,.0f}")
