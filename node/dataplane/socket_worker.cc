@@ -32,6 +32,11 @@ int64_t RealtimeNanos() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// A sleep of `nanos` (>= 0) as the timespec ppoll and clock_nanosleep take.
+timespec ToTimespec(int64_t nanos) {
+  return {static_cast<time_t>(nanos / 1'000'000'000), static_cast<long>(nanos % 1'000'000'000)};
+}
+
 absl::Status SocketError(const std::string& what, const std::string& address, uint16_t port) {
   return absl::UnavailableError(absl::StrCat("kernel backend: ", what, " on ", address, ":", port,
                                              ": ", std::strerror(errno)));
@@ -227,8 +232,7 @@ void SocketWorker::Coalesce() {
   const int64_t wait = std::min(coalesce_nanos_, batcher_->FlushDeadline() - RealtimeNanos());
   if (wait <= 0) return;  // the partial batch is due: the next receive flushes it
   counters_.coalesce_waits.Increment();
-  const timespec duration = {static_cast<time_t>(wait / 1'000'000'000),
-                             static_cast<long>(wait % 1'000'000'000)};
+  const timespec duration = ToTimespec(wait);
   clock_nanosleep(CLOCK_MONOTONIC, 0, &duration, nullptr);
 }
 
@@ -261,8 +265,7 @@ void SocketWorker::Run(const std::atomic<bool>& go, const std::atomic<bool>& sto
       // full idle timeout) however long that is past batch.max_delay_us.
       const int64_t sleep =
           std::clamp<int64_t>(batcher_->FlushDeadline() - now, 0, idle_wait_nanos_);
-      const timespec timeout = {static_cast<time_t>(sleep / 1'000'000'000),
-                                static_cast<long>(sleep % 1'000'000'000)};
+      const timespec timeout = ToTimespec(sleep);
       if (ppoll(fds.data(), fds.size(), &timeout, nullptr) == 0) {
         batcher_->FlushIfDue(RealtimeNanos());
       }
