@@ -4,9 +4,9 @@
 # under AddressSanitizer + UndefinedBehaviorSanitizer (ASAN_SCOPE: the data path in node/,
 # the client library, the relay, and the sysfs readers of preflight and NIC binding; not
 # suites that start DPDK or carry no C++ of their own, tagged "dpdk" and "noasan"), then
-# each decoder's libFuzzer target for a bounded time (FUZZ_SECONDS, default 20;
-# tools/fuzz.sh). Ends with one line "tests: N passed, M
-# failed".
+# the tests tagged "tsan" under ThreadSanitizer, then each decoder's libFuzzer target for
+# a bounded time (FUZZ_SECONDS, default 20; tools/fuzz.sh). Ends with one line
+# "tests: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BAZEL=${BAZEL:-bazel}
@@ -26,13 +26,19 @@ echo "== bazel test --config=asan ${ASAN_SCOPE[*]} (sanitizers; DPDK suites excl
 # the default pass; here only what the tests link is rebuilt with sanitizers.
 $BAZEL test --config=asan --build_tests_only --test_tag_filters=-dpdk,-noasan "${ASAN_SCOPE[@]}" 2>&1 | tee "$logs/asan" || status=1
 
+# Threads that share memory through atomics alone (tagged "tsan"; see .bazelrc for why
+# only those) once more under ThreadSanitizer: a missing acquire or release there loses or
+# corrupts a batch without any test assertion failing.
+echo "== bazel test --config=tsan (tests tagged tsan)"
+$BAZEL test --config=tsan --build_tests_only --test_tag_filters=tsan //node/... 2>&1 | tee "$logs/tsan" || status=1
+
 echo "== fuzz: each decoder's libFuzzer target for ${FUZZ_SECONDS:-20} s (tools/fuzz.sh)"
 if tools/fuzz.sh "${FUZZ_SECONDS:-20}" | tee "$logs/fuzz"; then :; else status=1; fi
 
 # Bazel prints a line per test target, "//pkg:name  PASSED in 0.1s", sometimes twice
 # (progress and summary); count each target once per configuration.
 count() {
-  for run in default asan; do
+  for run in default asan tsan; do
     grep -E "^//[^ ]+ +(\(cached\) )?$1" "$logs/$run" | awk -v r="$run" '{print r, $1}' | sort -u
   done | wc -l
 }
