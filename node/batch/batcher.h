@@ -120,6 +120,8 @@ class Batcher final : public decode::RecordSink {
   int64_t FlushDeadline() const {
     return current_->empty() ? INT64_MAX : current_->first_receive_unix_nanos() + max_delay_nanos_;
   }
+  // How long a record may wait in a batch (batch.max_delay_us).
+  int64_t max_delay_nanos() const { return max_delay_nanos_; }
   // Hands off the current batch if it has records (used on stop).
   void FlushNow() {
     if (current_->empty()) return;

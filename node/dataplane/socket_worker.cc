@@ -229,7 +229,14 @@ int SocketWorker::ReceiveOnce(Endpoint& endpoint) {
 }
 
 void SocketWorker::Coalesce() {
-  const int64_t wait = std::min(coalesce_nanos_, batcher_->FlushDeadline() - RealtimeNanos());
+  // Never past the partial batch's flush deadline. With no partial batch (the receive
+  // has just flushed one) there is no deadline, but the datagrams arriving meanwhile
+  // start the next batch, so the wait never lasts longer than one batch delay either:
+  // without that cap, kernel.coalesce_us above batch.max_delay_us held them up to
+  // coalesce_us.
+  const int64_t until_due =
+      std::min(batcher_->FlushDeadline() - RealtimeNanos(), batcher_->max_delay_nanos());
+  const int64_t wait = std::min(coalesce_nanos_, until_due);
   if (wait <= 0) return;  // the partial batch is due: the next receive flushes it
   counters_.coalesce_waits.Increment();
   const timespec duration = ToTimespec(wait);

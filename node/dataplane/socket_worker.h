@@ -38,7 +38,8 @@ struct SocketWorkerOptions {
   // least kCoalesceMinDatagrams waiting) but drained it; 0 never waits. Without it the
   // worker runs in step with a fast sender, one or two datagrams per recvmmsg, and spends
   // most of its CPU entering and leaving the kernel and contending with the sender for
-  // the socket's queue. Never waits past the partial batch's flush deadline.
+  // the socket's queue. Never waits past the partial batch's flush deadline, nor longer
+  // than the batcher's max delay.
   int64_t coalesce_nanos = 50'000;
 };
 
@@ -93,8 +94,8 @@ class SocketWorker {
   SocketWorker(uint16_t queue_id, batch::Batcher* batcher, const SocketWorkerOptions& options);
   // Drains one socket once; returns the datagrams received.
   int ReceiveOnce(Endpoint& endpoint);
-  // Sleeps up to coalesce_nanos_ (at most until the flush deadline) so that the next
-  // receives find datagrams gathered; counts it.
+  // Sleeps up to coalesce_nanos_ (at most until the flush deadline, and at most one
+  // batch delay) so that the next receives find datagrams gathered; counts it.
   void Coalesce();
   // Puts back the input lengths of a header that recvmmsg has written into.
   static void ResetLengths(msghdr& header);

@@ -179,6 +179,42 @@ TEST(SocketWorkerTest, GatheringNeverHoldsAPartialBatchPastItsDeadline) {
   f.batcher.Release(batch);
 }
 
+// When the receive has just flushed a batch there is no deadline to end the wait, but
+// the datagrams arriving during it are the next batch's: the wait must not hold them
+// past one batch delay either. Eight datagrams queued 50 ms before the worker starts
+// are past their 20 ms delay when it reads them, so that receive flushes them and then
+// waits with an empty batch; a datagram sent meanwhile must be read within the 20 ms,
+// not after the 15 s kernel.coalesce_us allows.
+TEST(SocketWorkerTest, GatheringWithNoPartialBatchLastsAtMostOneBatchDelay) {
+  constexpr int64_t kCoalesce = 15'000'000'000;
+  constexpr int64_t kMaxDelay = 20'000'000;
+  Fixture f(1 << 20, 1'000'000, kCoalesce, kMaxDelay);
+  Sender sender(f.port);
+  for (int i = 0; i < 8; ++i) sender.Send("flushed:1|c");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  f.Start();
+  batch::BatchBuilder* first = nullptr;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (first == nullptr && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    first = f.batcher.TakeFull();
+  }
+  ASSERT_NE(first, nullptr) << "the queued datagrams' batch was not flushed";
+  EXPECT_EQ(first->record_count(), 8u);
+  f.batcher.Release(first);
+  sender.Send("late:1|c");
+  // Five seconds is far above 20 ms and far below 15 s on any host.
+  const auto sent = std::chrono::steady_clock::now();
+  while (f.worker->counters().rx_packets.Get() < 9 &&
+         std::chrono::steady_clock::now() - sent < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const uint64_t received = f.worker->counters().rx_packets.Get();
+  f.StopAndJoin();
+  EXPECT_EQ(received, 9u) << "the wait after a flush outlived the batch delay";
+  EXPECT_GE(f.worker->counters().coalesce_waits.Get(), 1u);
+}
+
 TEST(SocketWorkerTest, KernelReceiveBufferDropsAreCountedExactly) {
   Fixture f(65536);  // small on purpose: the burst below overflows it
   Sender sender(f.port);

@@ -64,7 +64,8 @@ std::vector<prometheus::MetricFamily> IngestCollector::Collect() const {
       Counter("firehose_kernel_coalesce_waits_total",
               "Kernel backend: times a worker found several datagrams waiting, drained them "
               "and waited up to kernel.coalesce_us (never past a partial batch's flush "
-              "deadline) for more to gather before its next receive.");
+              "deadline nor longer than batch.max_delay_us) for more to gather before its "
+              "next receive.");
 
   for (const WorkerSources& w : sources_.workers) {
     const std::string queue = std::to_string(w.queue_id);
