@@ -71,6 +71,16 @@ struct Fixture {
     }
     return true;
   }
+  // The next batch the worker hands off, or nullptr if none comes within `limit`.
+  batch::BatchBuilder* TakeFullWithin(std::chrono::seconds limit) {
+    const auto give_up = std::chrono::steady_clock::now() + limit;
+    batch::BatchBuilder* full = batcher.TakeFull();
+    while (full == nullptr && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      full = batcher.TakeFull();
+    }
+    return full;
+  }
   uint64_t Drops(WorkerDrop reason) const {
     return worker->counters().worker_drops[static_cast<int>(reason)].Get();
   }
@@ -114,12 +124,7 @@ TEST(SocketWorkerTest, PartialBatchLeavesOnItsDeadlineWithoutFurtherDatagrams) {
   // Let the worker go idle first, so that only the deadline can end its sleep.
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   sender.Send("a.b:1|c");
-  batch::BatchBuilder* batch = nullptr;
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (batch == nullptr && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    batch = f.batcher.TakeFull();
-  }
+  batch::BatchBuilder* batch = f.TakeFullWithin(std::chrono::seconds(10));
   // The worker sleeps up to kIdleWait again; a datagram after the stop flag wakes it.
   f.stop = true;
   sender.Send("c.d:1|c");
@@ -165,12 +170,7 @@ TEST(SocketWorkerTest, GatheringNeverHoldsAPartialBatchPastItsDeadline) {
   Sender sender(f.port);
   for (int i = 0; i < 8; ++i) sender.Send("deadline:1|c");
   f.Start();
-  batch::BatchBuilder* batch = nullptr;
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (batch == nullptr && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    batch = f.batcher.TakeFull();
-  }
+  batch::BatchBuilder* batch = f.TakeFullWithin(std::chrono::seconds(20));
   f.StopAndJoin();
   ASSERT_NE(batch, nullptr) << "the wait to gather datagrams outlived the flush deadline";
   EXPECT_EQ(batch->record_count(), 8u);
@@ -193,12 +193,7 @@ TEST(SocketWorkerTest, GatheringWithNoPartialBatchLastsAtMostOneBatchDelay) {
   for (int i = 0; i < 8; ++i) sender.Send("flushed:1|c");
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   f.Start();
-  batch::BatchBuilder* first = nullptr;
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (first == nullptr && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    first = f.batcher.TakeFull();
-  }
+  batch::BatchBuilder* first = f.TakeFullWithin(std::chrono::seconds(10));
   ASSERT_NE(first, nullptr) << "the queued datagrams' batch was not flushed";
   EXPECT_EQ(first->record_count(), 8u);
   f.batcher.Release(first);
