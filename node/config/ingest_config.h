@@ -202,8 +202,8 @@ struct IngestConfig {
     uint32_t recv_batch = 64;
     // YAML `kernel.coalesce_us`: after a receive that found several datagrams waiting
     // and drained the socket, wait this long for more to gather before the next, 0..1000;
-    // 0 never waits. Never longer than batch.max_delay_us. Default 200.
-    uint32_t coalesce_us = 200;
+    // 0 never waits. Never longer than batch.max_delay_us. Default 50.
+    uint32_t coalesce_us = 50;
   };
   KernelBackend kernel;
 };

@@ -40,7 +40,7 @@ struct SocketWorkerOptions {
   // most of its CPU entering and leaving the kernel and contending with the sender for
   // the socket's queue. Never waits past the partial batch's flush deadline, nor longer
   // than the batcher's max delay.
-  int64_t coalesce_nanos = 200'000;
+  int64_t coalesce_nanos = 50'000;
 };
 
 // A receive that brought fewer datagrams than this does not wait: the sender is slow
