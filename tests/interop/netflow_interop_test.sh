@@ -19,7 +19,7 @@ FLOW_DUMP=$(realpath "$1")
 UTIL=$(realpath "$2")
 PY=/usr/bin/python3
 
-for tool in softflowd nfacctd nfcapd nfreplay; do
+for tool in softflowd nfacctd nfcapd nfreplay nfdump; do
   if ! command -v "$tool" >/dev/null && [[ ! -x /usr/sbin/$tool ]]; then
     if [[ -n "${FIREHOSE_INTEROP_REQUIRED:-}" ]]; then
       echo "missing $tool (apt-get install softflowd pmacct nfdump)" >&2
@@ -129,20 +129,42 @@ NFCAPD_PORT=$($PY "$UTIL" freeport)
 setsid nfcapd -b 127.0.0.1 -p "$NFCAPD_PORT" -w nfcapd -t 60 >nfcapd.log 2>&1 &
 NFCAPD_PID=$!
 PIDS+=("$NFCAPD_PID")
-sleep 1
+# Export only once nfcapd listens, and stop it only once it has read every datagram
+# (its socket's receive queue is empty), so no flow depends on a fixed sleep.
+for _ in $(seq 200); do grep -q "Startup nfcapd" nfcapd.log 2>/dev/null && break; sleep 0.05; done
 timeout 30 softflowd -r capture.pcap -n "127.0.0.1:$NFCAPD_PORT" -v 9 -d >/dev/null 2>&1
-sleep 1
+for _ in $(seq 100); do
+  read -r _ recv_q _ < <(ss -Hlun "sport = :$NFCAPD_PORT") || true
+  [[ "${recv_q:-0}" == 0 ]] && break
+  sleep 0.05
+done
+sleep 0.2
 stop_group "$NFCAPD_PID"
-NFFILE=$(find nfcapd -name 'nfcapd.*' -type f | grep -v current | head -1)
-if [[ -z "$NFFILE" ]]; then
-  echo "FAIL: nfcapd wrote no file" >&2
+# With -t 60 nfcapd starts a new file at every minute boundary, so a run that straddles
+# one leaves an empty file beside the one with the flows (seen in CI: nfreplay then had
+# nothing to send). Replay the largest file, and check that it holds the flows.
+NFFILE=$(find nfcapd -name 'nfcapd.*' ! -name '*current*' -type f -printf '%s %p\n' |
+  sort -rn | head -1 | cut -d' ' -f2-)
+NFCAPD_FLOWS=0
+# nfdump -I prints the file's statistics record ("Flows: 27").
+[[ -n "$NFFILE" ]] && NFCAPD_FLOWS=$(nfdump -r "$NFFILE" -I 2>/dev/null | sed -n 's/^Flows: //p')
+if [[ "${NFCAPD_FLOWS:-0}" == 0 ]]; then
+  echo "FAIL: nfcapd wrote no file with flows from softflowd (largest: '${NFFILE}')" >&2
+  ls -l nfcapd >&2
   cat nfcapd.log >&2
   exit 1
 fi
 for version in 9 5; do
   start_capture "nfreplay_v$version"
-  timeout 30 nfreplay -r "$NFFILE" -H 127.0.0.1 -p "$PORT" -v "$version" -d 1000 >/dev/null 2>&1
+  timeout 30 nfreplay -r "$NFFILE" -H 127.0.0.1 -p "$PORT" -v "$version" -d 1000 \
+    >"nfreplay_v$version.log" 2>&1 || true
   wait "$CAPTURE_PID" || true
+  if [[ "$(cat "nfreplay_v$version.count")" == 0 ]]; then
+    echo "FAIL nfreplay_v$version: nothing received from nfreplay ($NFCAPD_FLOWS flows in $NFFILE)" >&2
+    cat "nfreplay_v$version.log" >&2
+    status=1
+    continue
+  fi
   compare_with_nfacctd "nfreplay_v$version" || status=1
 done
 exit $status
