@@ -129,8 +129,9 @@ NFCAPD_PORT=$($PY "$UTIL" freeport)
 setsid nfcapd -b 127.0.0.1 -p "$NFCAPD_PORT" -w nfcapd -t 60 >nfcapd.log 2>&1 &
 NFCAPD_PID=$!
 PIDS+=("$NFCAPD_PID")
-# Export only once nfcapd listens, and stop it only once it has read every datagram
-# (its socket's receive queue is empty), so no flow depends on a fixed sleep.
+# Export only once nfcapd listens, and stop it only once it has read every datagram (its
+# socket's receive queue is empty; then a moment for the last one it read), rather than
+# after fixed sleeps.
 for _ in $(seq 200); do grep -q "Startup nfcapd" nfcapd.log 2>/dev/null && break; sleep 0.05; done
 timeout 30 softflowd -r capture.pcap -n "127.0.0.1:$NFCAPD_PORT" -v 9 -d >/dev/null 2>&1
 for _ in $(seq 100); do
